@@ -1,0 +1,140 @@
+package store
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SplitSearch splits a search string into tokens shell-style: double or single quotes group words, a backslash
+// outside single quotes escapes the next character; with unbalanced quotes the string is split on whitespace.
+func SplitSearch(q string) []string {
+	var out []string
+	var cur strings.Builder
+	in := false // a token is open
+	var quote rune
+	esc := false
+	for _, r := range q {
+		switch {
+		case esc:
+			cur.WriteRune(r)
+			esc = false
+		case quote == '\'':
+			if r == '\'' {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case quote == '"':
+			switch r {
+			case '"':
+				quote = 0
+			case '\\':
+				esc = true
+			default:
+				cur.WriteRune(r)
+			}
+		case r == '\\':
+			esc, in = true, true
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 || esc {
+		return strings.Fields(q)
+	}
+	if in {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+var fieldKeyStrip = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// LogFilter selects logs rows for /logs, /logs/histogram and /stream (spec/api.md §4).
+type LogFilter struct {
+	Search string     // key:value grammar
+	Start  *time.Time // inclusive
+	End    *time.Time // inclusive
+}
+
+// IsZero reports whether the filter selects every row.
+func (f LogFilter) IsZero() bool { return strings.TrimSpace(f.Search) == "" && f.Start == nil && f.End == nil }
+
+// sqlBuilder accumulates a WHERE clause with positional parameters: values are never spliced into the SQL.
+type sqlBuilder struct {
+	conds []string
+	args  []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *sqlBuilder) where() string {
+	if len(b.conds) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(b.conds, " AND ")
+}
+
+// likeEscape escapes LIKE metacharacters (backslash is PostgreSQL's default LIKE escape).
+func likeEscape(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(clean(s)) + "%"
+}
+
+// addLogFilter compiles f into conditions on the logs table.
+func (b *sqlBuilder) addLogFilter(f LogFilter) {
+	for _, tok := range SplitSearch(f.Search) {
+		key, val, ok := strings.Cut(tok, ":")
+		if !ok || key == "" || val == "" {
+			p := b.arg(likeEscape(tok))
+			b.conds = append(b.conds, "(raw_line ILIKE "+p+" OR decky ILIKE "+p+" OR service ILIKE "+p+
+				" OR host(attacker_ip) ILIKE "+p+")")
+			continue
+		}
+		switch key {
+		case "decky":
+			b.conds = append(b.conds, "decky = "+b.arg(clean(val)))
+		case "service":
+			b.conds = append(b.conds, "service = "+b.arg(clean(val)))
+		case "event":
+			b.conds = append(b.conds, "event_type = "+b.arg(clean(val)))
+		case "attacker", "attacker-ip", "attacker_ip":
+			ip, err := netip.ParseAddr(val)
+			if err != nil {
+				b.conds = append(b.conds, "FALSE")
+				continue
+			}
+			b.conds = append(b.conds, "attacker_ip = "+b.arg(ip.Unmap()))
+		default:
+			k := fieldKeyStrip.ReplaceAllString(key, "")
+			b.conds = append(b.conds, "fields @> jsonb_build_object("+b.arg(k)+"::text, "+b.arg(clean(val))+"::text)")
+		}
+	}
+	if f.Start != nil {
+		b.conds = append(b.conds, "timestamp >= "+b.arg(f.Start.UTC()))
+	}
+	if f.End != nil {
+		b.conds = append(b.conds, "timestamp <= "+b.arg(f.End.UTC()))
+	}
+}
+
+// CompileLogFilter returns the WHERE clause and parameters of f (exported for tests and the benchmark).
+func CompileLogFilter(f LogFilter) (string, []any) {
+	var b sqlBuilder
+	b.addLogFilter(f)
+	return b.where(), b.args
+}
