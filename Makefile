@@ -9,7 +9,7 @@ FUZZTIME   ?= 60s
 STATICCHECK_VERSION ?= 2026.2.2
 DEMO_DIR   ?= $(CURDIR)/.demo
 
-.PHONY: all deps build test test-unit lint bench fuzz demo demo-down clean
+.PHONY: all deps build ui test test-unit lint bench fuzz demo demo-down clean
 
 all: build
 
@@ -17,12 +17,23 @@ deps:
 	@bash scripts/install-deps.sh
 	@$(GO) mod download
 
-build:
+# decky first (static), then decnetd with that binary embedded (-tags embeddecky), so decnetd is
+# self-contained. A plain `go build ./...` still works: decnetd then reads --decky-binary or ./decky.
+build: ui
 	@$(GO) mod download
-	@mkdir -p $(BIN)
+	@mkdir -p $(BIN) daemon/embedded
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags='-s -w' -o $(BIN)/decky ./cmd/decky
+	cp $(BIN)/decky daemon/embedded/decky.bin
 	$(GO) build $(GOFLAGS_BUILD) -o $(BIN)/decnetctl ./cmd/decnetctl
-	@if [ -f cmd/decnetd/main.go ]; then echo "$(GO) build -o $(BIN)/decnetd ./cmd/decnetd"; $(GO) build $(GOFLAGS_BUILD) -o $(BIN)/decnetd ./cmd/decnetd; fi
+	$(GO) build $(GOFLAGS_BUILD) -tags embeddecky,webui -o $(BIN)/decnetd ./cmd/decnetd
+
+# Web dashboard: npm ci from ui/package-lock.json, Vite build (fails over the 400 KB gzip JS budget), output
+# copied to webui/dist, which decnetd embeds with -tags webui. Needs Node.js >= 20.19 and npm.
+ui:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make ui: node and npm are required (Node.js >= 20.19)"; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || { echo "make ui: Node.js >= 20.19 required, found $$(node --version)"; exit 1; }
+	cd ui && npm ci --no-audit --no-fund && npm run build
+	rm -rf webui/dist && mkdir -p webui/dist && cp -R ui/dist/. webui/dist/
 
 # Unit tests that need no root, network or services (seconds).
 test-unit:
@@ -32,6 +43,7 @@ test-unit:
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	cd ui && npm test
 
 lint:
 	@$(GO) mod download
@@ -54,6 +66,10 @@ fuzz:
 
 demo: deps build
 	@bash scripts/demo.sh
+
+# Tears the demo fleet down, stops its decnetd and dev containerd, removes the lab.
+demo-down:
+	@bash scripts/demo.sh down
 
 clean:
 	rm -rf $(BIN)

@@ -91,6 +91,12 @@ func (a *app) rootCmd() *cobra.Command {
 		a.parseCmd(),
 		a.correlateCmd(),
 		a.configCmd(),
+		a.deployCmd(),
+		a.statusCmd(),
+		a.teardownCmd(),
+		a.mutateCmd(),
+		a.labCmd(),
+		a.imagesCmd(),
 	)
 	return root
 }
