@@ -12,9 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/decnet/decnet/conf"
 	"github.com/decnet/decnet/services"
@@ -87,13 +90,20 @@ func envOr(key, def string) string {
 	return def
 }
 
-func envInt(key string, def int) int {
-	if v, ok := os.LookupEnv(key); ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			return n
-		}
+// envInt returns the integer in environment variable key, or def when it is unset. A value that is not an
+// integer is recorded in errs rather than silently replaced by def (a bad DECNET_PORT_OFFSET must not
+// make the decky bind the real ports).
+func envInt(key string, def int, errs *[]error) int {
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s: invalid integer %q", key, v))
+		return def
+	}
+	return n
 }
 
 func serve(args []string, stdout, stderr io.Writer) int {
@@ -101,6 +111,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f serveFlags
+	var envErrs []error
 	fs.StringVar(&f.decky, "decky", envOr("DECNET_DECKY", ""), "decky name (RFC 5424 HOSTNAME)")
 	fs.StringVar(&f.hostname, "hostname", envOr("DECNET_HOSTNAME", ""), "attacker-visible hostname (default: decky name)")
 	fs.StringVar(&f.distro, "distro", envOr("DECNET_DISTRO", "debian"), "distro slug")
@@ -109,8 +120,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.bind, "bind", envOr("DECNET_BIND", ""), "listen address (default: all)")
 	fs.StringVar(&f.artifacts, "artifacts", envOr("DECNET_ARTIFACTS", ""), "artifact directory (default: a private temp dir)")
 	fs.StringVar(&f.instanceID, "instance-id", envOr("DECNET_INSTANCE_ID", ""), "installation id feeding the per-decky seed")
-	fs.IntVar(&f.portOffset, "port-offset", envInt("DECNET_PORT_OFFSET", 0), "added to every declared port")
-	fs.IntVar(&f.maxConns, "max-conns-per-ip", envInt("DECNET_MAX_CONNS_PER_IP", 256), "concurrent connections per source IP")
+	fs.IntVar(&f.portOffset, "port-offset", envInt("DECNET_PORT_OFFSET", 0, &envErrs), "added to every declared port")
+	fs.IntVar(&f.maxConns, "max-conns-per-ip", envInt("DECNET_MAX_CONNS_PER_IP", 256, &envErrs), "concurrent connections per source IP")
 	// Accept the service slug before or after the flags.
 	var svc string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -126,6 +137,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "decky serve: missing service\n", usage)
 		return 2
 	}
+	if len(envErrs) > 0 {
+		fmt.Fprintf(stderr, "decky serve %s: %v\n", svc, errors.Join(envErrs...))
+		return 2
+	}
 	env, err := buildEnv(svc, f, stdout, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "decky serve %s: %v\n", svc, err)
@@ -134,16 +149,40 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	factory, _ := services.Lookup(svc)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := factory().Serve(ctx, env); err != nil && !errors.Is(err, context.Canceled) {
+	done := make(chan error, 1)
+	go func() { done <- factory().Serve(ctx, env) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// A handler that ignores cancellation must not keep a stopping decky alive: after a grace
+		// period, say which goroutines are still running (stderr) and exit anyway.
+		select {
+		case err = <-done:
+		case <-time.After(shutdownGrace):
+			fmt.Fprintf(stderr, "decky serve %s: handlers still running %v after the signal; exiting anyway\n", svc, shutdownGrace)
+			_ = pprof.Lookup("goroutine").WriteTo(stderr, 1)
+			return 0
+		}
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "decky serve %s: %v\n", svc, err)
 		return 1
 	}
 	return 0
 }
 
+// shutdownGrace bounds how long `decky serve` waits for its handlers after SIGTERM/SIGINT.
+const shutdownGrace = 1500 * time.Millisecond
+
 func buildEnv(svc string, f serveFlags, stdout io.Writer, log *slog.Logger) (*services.Env, error) {
-	if _, ok := conf.LookupService(svc); !ok {
+	cs, ok := conf.LookupService(svc)
+	if !ok {
 		return nil, fmt.Errorf("unknown service %q", svc)
+	}
+	for _, p := range append(slices.Clone(cs.TCP), cs.UDP...) {
+		if q := p + f.portOffset; q < 1 || q > 65535 {
+			return nil, fmt.Errorf("port offset %d puts declared port %d out of range (%d)", f.portOffset, p, q)
+		}
 	}
 	if _, ok := services.Lookup(svc); !ok {
 		return nil, fmt.Errorf("service '%s' has no emulator in this build (have: %s)", svc, strings.Join(services.Names(), ", "))

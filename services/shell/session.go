@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -476,4 +477,17 @@ func binaryNoise(size int64) string {
 		b[i] = byte(i*131 + i>>3)
 	}
 	return string(b)
+}
+
+// SleepCtx returns a Sleep function that returns early when ctx is done, so a shutting-down service is
+// never held by a failed-password delay.
+func SleepCtx(ctx context.Context) func(time.Duration) {
+	return func(d time.Duration) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	xssh "golang.org/x/crypto/ssh"
@@ -149,7 +148,7 @@ func (c *conn) newShell(out io.Writer, term shell.Terminal) *shell.Session {
 	ss.Src, ss.Out, ss.Term = c.ip, out, term
 	ss.OnCommand = shell.CommandHook(c.env, c.src, c.ip)
 	ss.OnAuth = shell.AuthHook(c.env, c.src)
-	ss.Sleep = time.Sleep
+	ss.Sleep = shell.SleepCtx(c.ctx)
 	return ss
 }
 

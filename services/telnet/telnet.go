@@ -217,7 +217,10 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 			user = u
 			break
 		}
-		time.Sleep(s.FailDelay/2 + time.Duration(jitter.Int64N(int64(s.FailDelay))))
+		shell.SleepCtx(ctx)(s.FailDelay/2 + time.Duration(jitter.Int64N(int64(s.FailDelay))))
+		if ctx.Err() != nil {
+			return
+		}
 		_, _ = io.WriteString(out, "\nLogin incorrect\n")
 	}
 	sid := uuid.NewString()
@@ -232,7 +235,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	ss.Src, ss.Out, ss.Term = ip, recOut, lr
 	ss.OnCommand = shell.CommandHook(s.env, src, ip)
 	ss.OnAuth = shell.AuthHook(s.env, src)
-	ss.Sleep = time.Sleep
+	ss.Sleep = shell.SleepCtx(ctx)
 	if t.term != "" {
 		ss.SetEnv("TERM", t.term)
 	}
