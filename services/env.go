@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -100,9 +101,13 @@ func (e *Env) Warn(typ, msg string, fields ...event.Field) {
 	e.Emit(typ, event.Warning, msg, fields...)
 }
 
-// Started emits the `startup` event once; call it after every listener is up.
+// Started emits the `startup` event once; call it after every listener is up. It also hands the memory
+// that start-up needed (key generation, certificates) back to the OS, so an idle emulator stays small.
 func (e *Env) Started(msg string) {
-	e.started.Do(func() { e.Info("startup", msg) })
+	e.started.Do(func() {
+		e.Info("startup", msg)
+		debug.FreeOSMemory()
+	})
 }
 
 // SrcA returns the source fields of style A (src_ip, src_port): ssh, telnet, ftp, smb, rdp.

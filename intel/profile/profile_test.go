@@ -144,7 +144,21 @@ func TestProfileE22(t *testing.T) {
 		t.Fatalf("E22 behaviour %s %s", a.Behavior.BehaviorClass, a.Behavior.TimingStats)
 	}
 	// 8.8.4.4: the prober record is not counted.
-	b, found, _ := st.GetAttacker(ctx, "8.8.4.4")
+	// Profiles of different IPs are rebuilt independently: wait for this one too.
+	var (
+		b     store.Attacker
+		found bool
+	)
+	for {
+		b, found, err = st.GetAttacker(ctx, "8.8.4.4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (found && b.EventCount > 0) || time.Since(start) > 2*time.Second {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !found || b.EventCount != 1 || b.IsTraversal {
 		t.Fatalf("8.8.4.4 %+v", b)
 	}
