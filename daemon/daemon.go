@@ -18,6 +18,7 @@ import (
 
 	"github.com/decnet/decnet/api"
 	"github.com/decnet/decnet/cni"
+	"github.com/decnet/decnet/conf"
 	"github.com/decnet/decnet/devstack"
 	"github.com/decnet/decnet/images"
 	"github.com/decnet/decnet/runtime"
@@ -40,6 +41,8 @@ type Config struct {
 	MutateTick        time.Duration
 	MutateInterval    time.Duration // fleet default mutation interval
 	Log               *slog.Logger
+	// Settings are the resolved DECNET_* settings (database, batching, collector, SIEM); nil = from the environment.
+	Settings *conf.Settings
 	// Ready, when set, is called once the control socket serves.
 	Ready func()
 }
@@ -120,17 +123,20 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("decky image ready", "ref", ref, "imported", imported)
 
-	// Output path: runtime lines and the mutator's events → forensic log.
-	sink, err := OpenFileSink(cfg.LogDir)
+	// Output path: runtime lines and the host emitters' events → ingest pipeline (forensic log, spool, store).
+	storage, err := OpenStorage(ctx, StorageConfig{StateDir: cfg.StateDir, LogDir: cfg.LogDir, DevStack: cfg.DevStack,
+		Settings: cfg.Settings, Log: log})
 	if err != nil {
 		return err
 	}
-	lines := make(chan runtime.Line, 4096)
+	// A small channel: a line is spooled right after the runtime hands it over, so a kill -9 loses almost nothing
+	// that left the kernel's FIFO buffer.
+	lines := make(chan runtime.Line, 16)
 	consumerDone := make(chan struct{})
 	stopConsumer := make(chan struct{})
 	go func() {
 		defer close(consumerDone)
-		consume(lines, stopConsumer, sink, log)
+		storage.Consume(lines, stopConsumer)
 	}()
 
 	factory := func(parent string, ipvlan bool) (runtime.Interface, error) {
@@ -147,6 +153,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Inspector: ContainerdInspector{Client: cl, Namespace: cfg.Namespace}, Out: lines, InstanceID: iid,
 		MutateInterval: cfg.MutateInterval, Log: log})
 	if err != nil {
+		storage.CloseWithin(10 * time.Second)
 		return err
 	}
 	if err := eng.Start(ctx); err != nil {
@@ -154,12 +161,23 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Error("start fleet", "err", err)
 	}
 
+	d := &Daemon{eng: eng, storage: storage}
 	ln, err := api.ListenControl(cfg.ControlSocket)
 	if err != nil {
 		eng.Close()
+		storage.CloseWithin(10 * time.Second)
 		return err
 	}
-	srv := api.NewControlServer(api.NewControlRouter(eng, log))
+	router := api.NewControlRouter(eng, log)
+	d.registerControl(router)
+	apiH, err := d.startTCPAPI(ctx, cfg, router, cl.IsServing, log)
+	if err != nil {
+		ln.Close()
+		eng.Close()
+		storage.CloseWithin(10 * time.Second)
+		return err
+	}
+	srv := api.NewControlServer(router)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("decnetd serving", "socket", cfg.ControlSocket, "state_dir", cfg.StateDir, "containerd", addr,
@@ -177,10 +195,13 @@ func Run(ctx context.Context, cfg Config) error {
 		if !errors.Is(err, http.ErrServerClosed) {
 			runErr = fmt.Errorf("control API: %w", err)
 		}
+	case err := <-apiH.Err():
+		runErr = fmt.Errorf("TCP API: %w", err)
 	}
 	mcancel()
 	log.Info("decnetd stopping")
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	apiH.Stop(sctx)
 	srv.Shutdown(sctx)
 	cancel()
 	os.Remove(cfg.ControlSocket)
@@ -192,40 +213,13 @@ func Run(ctx context.Context, cfg Config) error {
 	eng.Close()
 	close(stopConsumer)
 	<-consumerDone
-	sink.Close()
+	fctx, fcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	storage.Close(fctx)
+	fcancel()
 	if cfg.TeardownOnExit && dev != nil {
 		if err := dev.Stop(); err != nil {
 			log.Error("stop dev containerd", "err", err)
 		}
 	}
 	return runErr
-}
-
-// consume writes stdout lines to sink and logs stderr lines, until stop is closed (then it drains what
-// is already buffered).
-func consume(lines <-chan runtime.Line, stop <-chan struct{}, sink LineSink, log *slog.Logger) {
-	handle := func(l runtime.Line) {
-		if l.Stream == "stderr" {
-			log.Info("decky stderr", "decky", l.Decky, "service", l.Service, "line", l.Text)
-			return
-		}
-		if err := sink.WriteLine(l); err != nil {
-			log.Error("forensic log", "err", err)
-		}
-	}
-	for {
-		select {
-		case l := <-lines:
-			handle(l)
-		case <-stop:
-			for {
-				select {
-				case l := <-lines:
-					handle(l)
-				default:
-					return
-				}
-			}
-		}
-	}
 }

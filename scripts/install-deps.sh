@@ -13,6 +13,8 @@ PACKAGES=(
   iputils-ping tcpdump nmap hydra openssh-client sshpass curl smbclient freerdp2-x11 xvfb xauth
   default-mysql-client freetds-bin redis-tools ldap-utils lftp telnet netcat-openbsd procps
   ca-certificates git make
+  # dashboard end-to-end suite: Debian's chromium driven headless by playwright-core (ui/e2e)
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -57,6 +57,10 @@ func (s *Store) SearchLogs(ctx context.Context, f LogFilter, limit, offset int, 
 		return 0, nil, fmt.Errorf("search logs: %w", err)
 	}
 	total = -1
+	if withTotal && len(rows) < limit && (len(rows) > 0 || offset == 0) {
+		// A short page is the last one: the total needs no count query.
+		return int64(offset + len(rows)), rows, nil
+	}
 	if withTotal {
 		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM logs WHERE `+where, args...).Scan(&total); err != nil {
 			return 0, nil, fmt.Errorf("count logs: %w", err)
@@ -521,4 +525,114 @@ func (s *Store) Reinit(ctx context.Context) (PurgeCounts, error) {
 		return PurgeCounts{}, fmt.Errorf("reinit: %w", err)
 	}
 	return c, nil
+}
+
+// ServiceCounts returns, per service, the number of connection events (connect/connection/accept) and of
+// credential rows (metrics).
+func (s *Store) ServiceCounts(ctx context.Context) (conns, creds map[string]int64, err error) {
+	read := func(q string) (map[string]int64, error) {
+		rows, err := s.pool.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var svc string
+			var n int64
+			if err := rows.Scan(&svc, &n); err != nil {
+				return nil, err
+			}
+			out[svc] = n
+		}
+		return out, rows.Err()
+	}
+	if conns, err = read(`SELECT service, count(*) FROM logs WHERE event_type IN ('connect', 'connection', 'accept') GROUP BY service`); err != nil {
+		return nil, nil, fmt.Errorf("connection counts: %w", err)
+	}
+	if creds, err = read(`SELECT service, count(*) FROM credentials GROUP BY service`); err != nil {
+		return nil, nil, fmt.Errorf("credential counts: %w", err)
+	}
+	return conns, creds, nil
+}
+
+// LifecycleRow is one decky_lifecycle row.
+type LifecycleRow struct {
+	ID          string     `json:"id"`
+	DeckyName   string     `json:"decky_name"`
+	Operation   string     `json:"operation"`
+	Status      string     `json:"status"`
+	Error       *string    `json:"error"`
+	StartedAt   time.Time  `json:"started_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	CompletedAt *time.Time `json:"completed_at"`
+}
+
+// InsertLifecycle records a pending operation on a decky.
+func (s *Store) InsertLifecycle(ctx context.Context, id, decky, op string) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO decky_lifecycle (id, decky_name, operation) VALUES ($1::uuid, $2, $3)`,
+		id, clean(decky), op); err != nil {
+		return fmt.Errorf("insert lifecycle %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetLifecycle updates an operation's status (completed_at is set for succeeded/failed; a completed row is
+// left unchanged).
+func (s *Store) SetLifecycle(ctx context.Context, id, status, errText string) error {
+	var e *string
+	if errText != "" {
+		e = &errText
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE decky_lifecycle SET status = $2, error = coalesce($3, error), updated_at = now(),
+       completed_at = CASE WHEN $2 IN ('succeeded', 'failed') THEN now() ELSE NULL END
+ WHERE id = $1::uuid AND completed_at IS NULL`, id, status, e); err != nil {
+		return fmt.Errorf("update lifecycle %s: %w", id, err)
+	}
+	return nil
+}
+
+// Lifecycles returns the rows with the given ids (malformed or unknown ids are omitted), oldest first.
+func (s *Store) Lifecycles(ctx context.Context, ids []string) ([]LifecycleRow, error) {
+	var us []uuid.UUID
+	for _, id := range ids {
+		if u, err := uuid.Parse(id); err == nil {
+			us = append(us, u)
+		}
+	}
+	if len(us) == 0 {
+		return []LifecycleRow{}, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id::text, decky_name, operation, status, error, started_at, updated_at, completed_at
+  FROM decky_lifecycle WHERE id = ANY($1) ORDER BY started_at, id`, us)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycles: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LifecycleRow, error) {
+		var l LifecycleRow
+		err := r.Scan(&l.ID, &l.DeckyName, &l.Operation, &l.Status, &l.Error, &l.StartedAt, &l.UpdatedAt, &l.CompletedAt)
+		l.StartedAt, l.UpdatedAt = l.StartedAt.UTC(), l.UpdatedAt.UTC()
+		if l.CompletedAt != nil {
+			t := l.CompletedAt.UTC()
+			l.CompletedAt = &t
+		}
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lifecycles: %w", err)
+	}
+	if out == nil {
+		out = []LifecycleRow{}
+	}
+	return out, nil
+}
+
+// FailStaleLifecycles marks operations left pending/running for over an hour as failed (run at API start).
+func (s *Store) FailStaleLifecycles(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE decky_lifecycle SET status = 'failed', error = 'API restarted during operation',
+       completed_at = now(), updated_at = now()
+ WHERE status IN ('pending', 'running') AND started_at < now() - interval '1 hour'`); err != nil {
+		return fmt.Errorf("fail stale lifecycles: %w", err)
+	}
+	return nil
 }

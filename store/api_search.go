@@ -14,18 +14,20 @@ func SplitSearch(q string) []string {
 	var out []string
 	var cur strings.Builder
 	in := false // a token is open
-	var quote rune
+	var quote byte
 	esc := false
-	for _, r := range q {
+	// Byte-wise: every delimiter is ASCII, so multi-byte (or invalid) UTF-8 passes through unchanged.
+	for i := 0; i < len(q); i++ {
+		r := q[i]
 		switch {
 		case esc:
-			cur.WriteRune(r)
+			cur.WriteByte(r)
 			esc = false
 		case quote == '\'':
 			if r == '\'' {
 				quote = 0
 			} else {
-				cur.WriteRune(r)
+				cur.WriteByte(r)
 			}
 		case quote == '"':
 			switch r {
@@ -34,7 +36,7 @@ func SplitSearch(q string) []string {
 			case '\\':
 				esc = true
 			default:
-				cur.WriteRune(r)
+				cur.WriteByte(r)
 			}
 		case r == '\\':
 			esc, in = true, true
@@ -47,7 +49,7 @@ func SplitSearch(q string) []string {
 				in = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(r)
 			in = true
 		}
 	}
@@ -70,7 +72,9 @@ type LogFilter struct {
 }
 
 // IsZero reports whether the filter selects every row.
-func (f LogFilter) IsZero() bool { return strings.TrimSpace(f.Search) == "" && f.Start == nil && f.End == nil }
+func (f LogFilter) IsZero() bool {
+	return strings.TrimSpace(f.Search) == "" && f.Start == nil && f.End == nil
+}
 
 // sqlBuilder accumulates a WHERE clause with positional parameters: values are never spliced into the SQL.
 type sqlBuilder struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,10 @@ type app struct {
 	dial func() (daemonClient, error)
 	// detect reads the host's network facts; called only when a fact is neither given nor in [general].
 	detect func() (fleet.Network, error)
+	// apiDial, when set, replaces dialAPI (tests).
+	apiDial func(apiURL string) (*v1Client, error)
+	// in buffers stdin for secrets read line by line.
+	in *bufio.Reader
 }
 
 // run executes decnetctl with args and returns the exit status. Errors are printed on stderr as a bare
@@ -97,6 +102,11 @@ func (a *app) rootCmd() *cobra.Command {
 		a.mutateCmd(),
 		a.labCmd(),
 		a.imagesCmd(),
+		a.loginCmd(),
+		a.logsCmd(),
+		a.attackersCmd(),
+		a.credentialsCmd(),
+		a.usersCmd(),
 	)
 	return root
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/decnet/decnet/api"
@@ -59,7 +60,16 @@ type socketClient struct {
 // dialDaemon connects to decnetd on its control socket (DECNET_CONTROL_SOCKET overrides the path) and
 // checks that it answers.
 func dialDaemon() (daemonClient, error) {
+	// DECNET_API_URL selects the authenticated TCP API; so does a stored login when the socket is unusable.
+	if u := os.Getenv("DECNET_API_URL"); u != "" {
+		return dialTCPDaemon(u)
+	}
 	sock := api.ControlSocketPath()
+	if conn, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+		conn.Close()
+	} else if s, ok := loadLogin(); ok {
+		return dialTCPDaemon(s.APIURL)
+	}
 	c := &socketClient{socket: sock, hc: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/decnet/decnet/intel/correlate"
@@ -34,10 +39,22 @@ func (a *app) correlateCmd() *cobra.Command {
 			return usageErrf("--min-deckies must be at least 1, got %d", minDeckies)
 		}
 		if !cmd.Flags().Changed("log-file") {
-			if _, err := a.dial(); err != nil {
+			c, err := a.dial()
+			if err != nil {
 				return failure(fmt.Errorf("%w; use --log-file FILE to correlate a log offline", err))
 			}
-			return failure(errDaemonUnreachable)
+			cc, ok := c.(correlator)
+			if !ok {
+				return failure(errDaemonUnreachable)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
+			defer cancel()
+			out, err := cc.Correlate(ctx, minDeckies, format, emitSyslog)
+			if err != nil {
+				return classify(err)
+			}
+			_, err = a.stdout.Write(out)
+			return err
 		}
 		if emitSyslog {
 			return usageErrf("--emit-syslog needs decnetd; it cannot be used with --log-file")
@@ -72,4 +89,29 @@ func (a *app) correlateCmd() *cobra.Command {
 		}
 	}
 	return cmd
+}
+
+// correlator is implemented by daemon clients that can correlate the stored events.
+type correlator interface {
+	// Correlate returns the report rendered as format (json, table or syslog).
+	Correlate(ctx context.Context, minDeckies int, format string, emit bool) ([]byte, error)
+}
+
+// Correlate asks decnetd (GET /api/v1/correlate) to correlate the stored events and returns the rendered report;
+// with emit, decnetd also feeds the traversal_detected lines back into its intake.
+func (c *socketClient) Correlate(ctx context.Context, minDeckies int, format string, emit bool) ([]byte, error) {
+	q := url.Values{"min_deckies": {strconv.Itoa(minDeckies)}, "format": {format}}
+	if emit {
+		q.Set("emit", "1")
+	}
+	resp, err := c.request(ctx, http.MethodGet, "/api/v1/correlate?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read correlation report: %w", err)
+	}
+	return b, nil
 }

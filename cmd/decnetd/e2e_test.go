@@ -34,6 +34,7 @@ type e2e struct {
 	cmd     *exec.Cmd
 	logFile *os.File
 	runs    int
+	apiPort int // TCP API port (a free loopback port)
 }
 
 func requireE2E(t *testing.T) {
@@ -74,8 +75,12 @@ func buildBinaries(t *testing.T, dir string) {
 }
 
 func (e *e2e) env() []string {
+	if e.apiPort == 0 {
+		e.apiPort = freePort(e.t)
+	}
 	return append(os.Environ(), "DECNET_CONTROL_SOCKET="+e.sock, "DECNET_LOG_DIR="+e.logDir, "DECNET_STATE_DIR="+e.state,
-		"DECNET_CONFIG=/nonexistent/decnet.ini")
+		"DECNET_CONFIG=/nonexistent/decnet.ini", "DECNET_JWT_SECRET="+e2eJWTSecret, "DECNET_ADMIN_PASSWORD="+e2eAdminPassword,
+		fmt.Sprintf("DECNET_API_PORT=%d", e.apiPort))
 }
 
 // start runs decnetd in the background and waits for its control socket.

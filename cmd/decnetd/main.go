@@ -88,6 +88,7 @@ func parseArgs(args []string, stderr io.Writer, env func(string) (string, bool))
 		return o, errors.New("--state-dir must not be empty")
 	}
 	c.ControlSocket = api.ControlSocketPath()
+	c.Settings = s
 	return o, nil
 }
 

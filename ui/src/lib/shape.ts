@@ -81,8 +81,11 @@ export function topCredentials(rows: Credential[], n = 10): TopCredential[] {
 /** Prepends new rows to a feed newest-first, dropping duplicate ids, keeping at most max. */
 export function mergeFeed(feed: LogRow[], incoming: LogRow[], max = 200): LogRow[] {
   const seen = new Set(feed.map((r) => r.id));
-  const fresh = incoming.filter((r) => !seen.has(r.id)).sort((a, b) => b.id - a.id);
-  return [...fresh, ...feed].slice(0, max);
+  const fresh = incoming.filter((r) => !seen.has(r.id));
+  // The API's order (api.md §4: timestamp DESC, id DESC): ids follow commit order, which can differ from event
+  // time across deckies and batches.
+  const t = (r: LogRow) => Date.parse(r.timestamp) || 0;
+  return [...fresh, ...feed].sort((a, b) => t(b) - t(a) || b.id - a.id).slice(0, max);
 }
 
 /** The `exp` claim (epoch seconds) of a JWT, or null. Does not verify anything. */

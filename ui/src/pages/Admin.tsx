@@ -250,7 +250,7 @@ function FleetSettings(props: { cfg: Config; onSaved: () => void }) {
   };
   return (
     <div class="stack">
-      <div class="row gap-s end">
+      <div class="row gap-s field-row">
         <Field label="Deployment limit" hint="Maximum number of deckies (1–4096)." error={lp}>
           <input value={limit} inputMode="numeric" onInput={(e) => setLimit((e.target as HTMLInputElement).value)} />
         </Field>
@@ -258,7 +258,7 @@ function FleetSettings(props: { cfg: Config; onSaved: () => void }) {
           Save
         </button>
       </div>
-      <div class="row gap-s end">
+      <div class="row gap-s field-row">
         <Field label="Global mutation interval" hint="Default for deckies without their own interval: 30m, 2d, 1M…" error={ip}>
           <input value={interval} onInput={(e) => setInterval_((e.target as HTMLInputElement).value.trim())} />
         </Field>

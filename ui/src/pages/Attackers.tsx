@@ -71,7 +71,7 @@ export function AttackersPage() {
                   <tbody>
                     {p.data.map((a) => (
                       <tr key={a.uuid}>
-                        <td class="mono">
+                        <td class="mono nowrap">
                           <Link href={`/attackers/${a.uuid}`}>{a.ip}</Link>
                           {a.is_traversal && (
                             <>
@@ -82,13 +82,13 @@ export function AttackersPage() {
                             </>
                           )}
                         </td>
-                        <td title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</td>
-                        <td class="muted">{fmtTime(a.first_seen)}</td>
+                        <td class="nowrap" title={fmtTime(a.last_seen)}>{fmtAgo(a.last_seen)}</td>
+                        <td class="muted small nowrap">{fmtTime(a.first_seen)}</td>
                         <td class="num">{fmtInt(a.event_count)}</td>
                         <td>
-                          <div class="chips">{a.services.slice(0, 5).map((s) => <Badge>{s}</Badge>)}{a.services.length > 5 && <span class="muted">+{a.services.length - 5}</span>}</div>
+                          <div class="chips">{a.services.slice(0, 4).map((s) => <Badge>{s}</Badge>)}{a.services.length > 4 && <span class="muted small">+{a.services.length - 4}</span>}</div>
                         </td>
-                        <td class="small ellipsis" title={a.deckies.join(', ')}>
+                        <td class="small ellipsis narrow" title={a.deckies.join(', ')}>
                           {a.decky_count} · {a.deckies.slice(0, 3).join(', ')}
                           {a.deckies.length > 3 ? '…' : ''}
                         </td>
