@@ -5,8 +5,9 @@ import (
 
 	"bufio"
 	"bytes"
-	"github.com/decnet/decnet/services"
 	"testing"
+
+	"github.com/decnet/decnet/services"
 )
 
 func TestValidDN(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decnet/decnet/event"
 	"github.com/decnet/decnet/services"
 	"github.com/decnet/decnet/services/ldap"
 	"github.com/decnet/decnet/services/servicetest"
@@ -45,15 +44,6 @@ func run(t *testing.T, env []string, name string, args ...string) (string, int) 
 	return string(out), 0
 }
 
-func parse(t *testing.T, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
 func TestLdapsearchBindCaptured(t *testing.T) {
 	need(t, "ldapsearch")
 	for _, tc := range []struct {
@@ -71,7 +61,7 @@ func TestLdapsearchBindCaptured(t *testing.T) {
 			if code != 49 || !strings.Contains(out, "Invalid credentials (49)") {
 				t.Fatalf("exit %d: %s", code, out)
 			}
-			r := parse(t, in.WaitType(t, 2*time.Second, "bind"))
+			r := servicetest.Parse(t, in.WaitType(t, 2*time.Second, "bind"))
 			want := map[string]string{"src": "127.0.0.1", "dn": "cn=admin,dc=example,dc=com", "principal": "cn=admin,dc=example,dc=com",
 				"secret_kind": "plaintext", "secret_printable": "s3cr\"et]", "secret_b64": "czNjciJldF0=", "outcome": "failure"}
 			for k, v := range want {
@@ -95,7 +85,7 @@ func TestInvalidDNSyntax(t *testing.T) {
 	if code != 34 {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	if r := parse(t, in.WaitType(t, 2*time.Second, "bind")); r.Fields["dn"] != "not a dn" || r.Fields["secret_printable"] != "pw" {
+	if r := servicetest.Parse(t, in.WaitType(t, 2*time.Second, "bind")); r.Fields["dn"] != "not a dn" || r.Fields["secret_printable"] != "pw" {
 		t.Fatalf("fields %v", r.Fields)
 	}
 }
@@ -128,7 +118,7 @@ func TestAnonymousRootDSE(t *testing.T) {
 					t.Errorf("rootDSE lacks %q:\n%s", w, out)
 				}
 			}
-			r := parse(t, in.WaitType(t, 2*time.Second, "search"))
+			r := servicetest.Parse(t, in.WaitType(t, 2*time.Second, "search"))
 			if r.Fields["base"] != "" || r.Fields["scope"] != "0" || r.Fields["filter"] != "(objectclass=*)" {
 				t.Errorf("search fields %v", r.Fields)
 			}

@@ -21,29 +21,6 @@ import (
 	"github.com/decnet/decnet/services/servicetest"
 )
 
-func parse(t testing.TB, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
-func wantFields(t testing.TB, r event.Record, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := r.Fields[k]; !ok || got != v {
-			t.Errorf("%s: field %s = %q (present %v), want %q", r.EventType, k, got, ok, v)
-		}
-	}
-	for k := range r.Fields {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected field %s=%q", r.EventType, k, r.Fields[k])
-		}
-	}
-}
-
 func TestTsql(t *testing.T) {
 	bin, err := exec.LookPath("tsql")
 	if err != nil {
@@ -64,11 +41,11 @@ func TestTsql(t *testing.T) {
 	if !strings.Contains(string(out), "Login failed for user 'sa'.") || !strings.Contains(string(out), "18456") {
 		t.Fatalf("tsql output lacks the login failure:\n%s", out)
 	}
-	auth := parse(t, in.WaitType(t, 3*time.Second, "auth"))
-	wantFields(t, auth, map[string]string{"src": "127.0.0.1", "src_port": auth.Fields["src_port"], "username": "sa",
+	auth := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "auth"))
+	servicetest.WantFields(t, auth, map[string]string{"src": "127.0.0.1", "src_port": auth.Fields["src_port"], "username": "sa",
 		"principal": "sa", "secret_kind": "plaintext", "secret_printable": "Secret1!", "secret_b64": event.B64([]byte("Secret1!"))})
-	conn := parse(t, in.WaitType(t, 3*time.Second, "connect"))
-	wantFields(t, conn, map[string]string{"src": "127.0.0.1", "src_port": auth.Fields["src_port"]})
+	conn := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "connect"))
+	servicetest.WantFields(t, conn, map[string]string{"src": "127.0.0.1", "src_port": auth.Fields["src_port"]})
 	in.WaitType(t, 3*time.Second, "disconnect")
 }
 
@@ -164,7 +141,7 @@ func TestLoginCaptured(t *testing.T) {
 	if !bytes.HasSuffix(reply, []byte{0xfd, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Errorf("reply lacks DONE(error): %x", reply)
 	}
-	auth := parse(t, in.WaitType(t, 3*time.Second, "auth"))
+	auth := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "auth"))
 	if auth.Fields["secret_printable"] != "p??ssw??rd" || auth.Fields["secret_b64"] != event.B64([]byte("pässwörd")) {
 		t.Errorf("captured %v", auth.Fields)
 	}
@@ -182,8 +159,8 @@ func TestUnknownPacket(t *testing.T) {
 		t.Errorf("got %d bytes, want close", n)
 	}
 	c.Close()
-	ev := parse(t, in.WaitType(t, 3*time.Second, "unknown_packet"))
-	wantFields(t, ev, map[string]string{"src": "127.0.0.1", "src_port": ev.Fields["src_port"], "pkt_type": "1"})
+	ev := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "unknown_packet"))
+	servicetest.WantFields(t, ev, map[string]string{"src": "127.0.0.1", "src_port": ev.Fields["src_port"], "pkt_type": "1"})
 }
 
 func TestHostileInput(t *testing.T) {

@@ -111,29 +111,6 @@ func parseGreeting(t testing.TB, b []byte) (string, uint32, []byte) {
 	return ver, id, scr
 }
 
-func parse(t *testing.T, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
-func wantFields(t *testing.T, r event.Record, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := r.Fields[k]; !ok || got != v {
-			t.Errorf("%s: field %s = %q (present %v), want %q; line %s", r.EventType, k, got, ok, v, r.RawLine)
-		}
-	}
-	for k := range r.Fields {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected field %s=%q", r.EventType, k, r.Fields[k])
-		}
-	}
-}
-
 func TestRealClient(t *testing.T) {
 	bin, err := exec.LookPath("mysql")
 	if err != nil {
@@ -166,15 +143,15 @@ func TestRealClient(t *testing.T) {
 		if ver != "8.0.36" {
 			t.Errorf("greeting version %q", ver)
 		}
-		auth := parse(t, waitNew(t, in, nLines, "auth"))
-		conn := parse(t, waitNew(t, in, nLines, "connect"))
+		auth := servicetest.Parse(t, waitNew(t, in, nLines, "auth"))
+		conn := servicetest.Parse(t, waitNew(t, in, nLines, "connect"))
 		resp := []byte{}
 		if tc.pass != "" {
 			resp = nativePassword(tc.pass, scr)
 		}
 		ids := strconv.FormatUint(uint64(id), 10)
-		wantFields(t, conn, map[string]string{"src": "127.0.0.1", "src_port": conn.Fields["src_port"], "connection_id": ids})
-		wantFields(t, auth, map[string]string{
+		servicetest.WantFields(t, conn, map[string]string{"src": "127.0.0.1", "src_port": conn.Fields["src_port"], "connection_id": ids})
+		servicetest.WantFields(t, auth, map[string]string{
 			"src": "127.0.0.1", "src_port": conn.Fields["src_port"], "username": tc.user, "connection_id": ids,
 			"principal": tc.user, "secret_kind": "mysql_native_password", "secret_printable": hex.EncodeToString(resp),
 			"secret_b64": event.B64(resp),
@@ -290,7 +267,7 @@ func TestAuthSwitch(t *testing.T) {
 	if !bytes.Equal(reply, want) {
 		t.Fatalf("reply %q, want %q", reply, want)
 	}
-	auth := parse(t, in.WaitType(t, 3*time.Second, "auth"))
+	auth := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "auth"))
 	if got, want := auth.Fields["secret_printable"], hex.EncodeToString(nativePassword("hunter2", scr)); got != want {
 		t.Errorf("captured %s, want %s", got, want)
 	}

@@ -27,29 +27,6 @@ import (
 	"github.com/decnet/decnet/services/servicetest"
 )
 
-func parse(t testing.TB, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
-func wantFields(t testing.TB, r event.Record, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := r.Fields[k]; !ok || got != v {
-			t.Errorf("%s: field %s = %q (present %v), want %q", r.EventType, k, got, ok, v)
-		}
-	}
-	for k := range r.Fields {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected field %s=%q", r.EventType, k, r.Fields[k])
-		}
-	}
-}
-
 // waitNew waits for an event of type typ among the lines emitted after the first from lines.
 func waitNew(t testing.TB, in *servicetest.Instance, from int, typ string) string {
 	t.Helper()
@@ -95,11 +72,11 @@ func TestPsql(t *testing.T) {
 				if !strings.Contains(string(out), tc.wantErr) {
 					t.Fatalf("psql output %q, want %q", out, tc.wantErr)
 				}
-				st := parse(t, waitNew(t, in, from, "startup_message"))
+				st := servicetest.Parse(t, waitNew(t, in, from, "startup_message"))
 				port := st.Fields["src_port"]
-				wantFields(t, st, map[string]string{"src": "127.0.0.1", "src_port": port, "username": "alice",
+				servicetest.WantFields(t, st, map[string]string{"src": "127.0.0.1", "src_port": port, "username": "alice",
 					"database": tc.db, "application_name": "psql-test"})
-				auth := parse(t, waitNew(t, in, from, "auth"))
+				auth := servicetest.Parse(t, waitNew(t, in, from, "auth"))
 				want := map[string]string{"src": "127.0.0.1", "src_port": port, "username": "alice", "database": tc.db,
 					"principal": "alice", "secret_kind": "plaintext", "secret_printable": "Secret", "secret_b64": event.B64([]byte("Secret"))}
 				switch method {
@@ -118,7 +95,7 @@ func TestPsql(t *testing.T) {
 					}
 					want["secret_kind"], want["secret_printable"], want["secret_b64"] = KindSCRAM, proof, proof
 				}
-				wantFields(t, auth, want)
+				servicetest.WantFields(t, auth, want)
 			}
 		})
 	}
@@ -196,7 +173,7 @@ func TestSCRAMProofCaptured(t *testing.T) {
 	if !bytes.Contains(errBody, []byte("C28P01\x00Mpassword authentication failed for user \"bob\"\x00")) {
 		t.Errorf("error body %q", errBody)
 	}
-	auth := parse(t, in.WaitType(t, 3*time.Second, "auth"))
+	auth := servicetest.Parse(t, in.WaitType(t, 3*time.Second, "auth"))
 	if auth.Fields["secret_printable"] != proof || auth.Fields["secret_kind"] != KindSCRAM {
 		t.Errorf("captured %q, want %q", auth.Fields["secret_printable"], proof)
 	}

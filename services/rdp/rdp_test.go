@@ -21,7 +21,6 @@ import (
 	//lint:ignore SA1019 MD4 is what MS-NLMP NTOWFv2 uses; tests recompute real NTLM responses
 	"golang.org/x/crypto/md4"
 
-	"github.com/decnet/decnet/event"
 	"github.com/decnet/decnet/services"
 	_ "github.com/decnet/decnet/services/rdp"
 	"github.com/decnet/decnet/services/servicetest"
@@ -65,15 +64,6 @@ func verifyNetNTLMv2(t *testing.T, line, password string) {
 	}
 }
 
-func parse(t *testing.T, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
 func TestNmapNTLMInfoAndVersion(t *testing.T) {
 	need(t, "nmap")
 	in := servicetest.Start(t, "rdp", servicetest.WithPersona(map[string]any{"dns_domain": "corp.local"}),
@@ -100,13 +90,13 @@ func TestXfreerdpAuthOnlyCaptured(t *testing.T) {
 	}
 	out, _ := run(t, 60*time.Second, args[0], args[1:]...)
 	line := in.WaitType(t, 10*time.Second, "auth_attempt")
-	r := parse(t, line)
+	r := servicetest.Parse(t, line)
 	f := r.Fields
 	if f["auth_path"] != "nla" || f["username"] != "admin" || f["principal"] != `WKS\admin` || f["secret_kind"] != "ntlmssp_v2" {
 		t.Fatalf("fields %v\nxfreerdp: %s", f, out)
 	}
 	verifyNetNTLMv2(t, f["secret_printable"], "Passw0rd")
-	cookie := parse(t, in.WaitType(t, time.Second, "rdp_cookie"))
+	cookie := servicetest.Parse(t, in.WaitType(t, time.Second, "rdp_cookie"))
 	if cookie.Fields["username"] != "admin" {
 		t.Errorf("cookie %v", cookie.Fields)
 	}
@@ -128,7 +118,7 @@ func TestHydraRDPEveryAttemptCaptured(t *testing.T) {
 			continue
 		}
 		for _, pw := range pws {
-			if matches(parse(t, l).Fields["secret_printable"], pw) {
+			if matches(servicetest.Parse(t, l).Fields["secret_printable"], pw) {
 				seen[pw] = true
 			}
 		}
@@ -173,7 +163,7 @@ func TestNoNLAConfirmsClassic(t *testing.T) {
 	if err != nil || n != 19 || buf[5] != 0xd0 || buf[11] != 0x02 || buf[15] != 0 {
 		t.Fatalf("confirm %x %v", buf[:n], err)
 	}
-	r := parse(t, in.WaitType(t, time.Second, "rdp_cookie"))
+	r := servicetest.Parse(t, in.WaitType(t, time.Second, "rdp_cookie"))
 	if r.Fields["username"] != "eve" || r.Fields["principal"] != "eve" || r.Fields["requested_protocols"] != "0x0" {
 		t.Fatalf("fields %v", r.Fields)
 	}

@@ -20,29 +20,6 @@ import (
 	"github.com/decnet/decnet/services/servicetest"
 )
 
-func parse(t testing.TB, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
-func wantFields(t testing.TB, r event.Record, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := r.Fields[k]; !ok || got != v {
-			t.Errorf("%s: field %s = %q (present %v), want %q", r.EventType, k, got, ok, v)
-		}
-	}
-	for k := range r.Fields {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected field %s=%q", r.EventType, k, r.Fields[k])
-		}
-	}
-}
-
 func newEvents(t testing.TB, in *servicetest.Instance, from int, typ string, n int) []event.Record {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -51,7 +28,7 @@ func newEvents(t testing.TB, in *servicetest.Instance, from int, typ string, n i
 		lines := in.Lines()
 		for _, l := range lines[min(from, len(lines)):] {
 			if servicetest.MsgID(l) == typ {
-				out = append(out, parse(t, l))
+				out = append(out, servicetest.Parse(t, l))
 			}
 		}
 		if len(out) >= n {
@@ -113,7 +90,7 @@ func TestRedisCli(t *testing.T) {
 			evs := newEvents(t, in, from, "command", len(tc.cmds))
 			for i, want := range tc.cmds {
 				e := evs[i]
-				wantFields(t, e, map[string]string{"src": "127.0.0.1", "src_port": e.Fields["src_port"], "cmd": e.Fields["cmd"], "args": e.Fields["args"]})
+				servicetest.WantFields(t, e, map[string]string{"src": "127.0.0.1", "src_port": e.Fields["src_port"], "cmd": e.Fields["cmd"], "args": e.Fields["args"]})
 				if got := e.Fields["cmd"] + " " + e.Fields["args"]; got != want {
 					t.Errorf("command event %q, want %q", got, want)
 				}
@@ -121,7 +98,7 @@ func TestRedisCli(t *testing.T) {
 			if tc.auth != nil {
 				a := newEvents(t, in, from, "auth", 1)[0]
 				tc.auth["src"], tc.auth["src_port"] = "127.0.0.1", evs[0].Fields["src_port"]
-				wantFields(t, a, tc.auth)
+				servicetest.WantFields(t, a, tc.auth)
 			}
 		})
 	}

@@ -19,7 +19,7 @@ func TestRawClientCapturesAndVerifies(t *testing.T) {
 	if err := login(in.Addr(445), "Bob", "CORP", "Winter2024"); err != nil {
 		t.Fatal(err)
 	}
-	r := parse(t, in.WaitType(t, 2*time.Second, "auth_attempt"))
+	r := servicetest.Parse(t, in.WaitType(t, 2*time.Second, "auth_attempt"))
 	if r.Fields["principal"] != `CORP\Bob` || r.Fields["workstation"] != "WS01" {
 		t.Fatalf("fields %v", r.Fields)
 	}

@@ -16,7 +16,6 @@ import (
 	//lint:ignore SA1019 MD4 is what MS-NLMP NTOWFv2 uses; tests recompute real NTLM responses
 	"golang.org/x/crypto/md4"
 
-	"github.com/decnet/decnet/event"
 	"github.com/decnet/decnet/services/servicetest"
 	_ "github.com/decnet/decnet/services/smb"
 )
@@ -73,15 +72,6 @@ func run(t *testing.T, timeout time.Duration, name string, args ...string) (stri
 	return string(out), err
 }
 
-func parse(t *testing.T, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
 func TestSmbclientCapturesNetNTLMv2(t *testing.T) {
 	need(t, "smbclient")
 	for _, port := range []int{445, 139} {
@@ -90,7 +80,7 @@ func TestSmbclientCapturesNetNTLMv2(t *testing.T) {
 			out, _ := run(t, 30*time.Second, "smbclient", "-L", "//127.0.0.1", "-p", strconv.Itoa(in.Port(port)),
 				"-U", "alice%S3cret!", "-W", "CORPX")
 			line := in.WaitType(t, 5*time.Second, "auth_attempt")
-			r := parse(t, line)
+			r := servicetest.Parse(t, line)
 			if !strings.HasPrefix(line, "<132>") {
 				t.Errorf("auth_attempt not WARNING: %s", line)
 			}
@@ -107,7 +97,7 @@ func TestSmbclientCapturesNetNTLMv2(t *testing.T) {
 			if !strings.Contains(out, "LOGON_FAILURE") {
 				t.Errorf("smbclient did not fail with LOGON_FAILURE: %s", out)
 			}
-			neg := parse(t, in.WaitType(t, time.Second, "negotiate"))
+			neg := servicetest.Parse(t, in.WaitType(t, time.Second, "negotiate"))
 			if !strings.Contains(neg.Fields["dialects"], "0x0311") {
 				t.Errorf("negotiate dialects %q", neg.Fields["dialects"])
 			}

@@ -126,7 +126,7 @@ func TestInteractiveSession(t *testing.T) {
 func checkCaptured(t *testing.T, in *servicetest.Instance, data []byte, origPath, attribution string) {
 	t.Helper()
 	line := in.WaitType(t, 10*time.Second, "file_captured")
-	r := parse(t, line)
+	r := servicetest.Parse(t, line)
 	sum := sha256.Sum256(data)
 	hexsum := hex.EncodeToString(sum[:])
 	f := r.Fields

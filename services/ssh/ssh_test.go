@@ -39,15 +39,6 @@ func run(t *testing.T, timeout time.Duration, stdin string, name string, args ..
 	return string(out), err
 }
 
-func parse(t *testing.T, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
 func typed(in *servicetest.Instance, typ string) []event.Record {
 	var out []event.Record
 	for _, l := range in.Lines() {

@@ -41,29 +41,6 @@ func desResponse(t testing.TB, password string, challenge []byte) []byte {
 	return out
 }
 
-func parse(t testing.TB, line string) event.Record {
-	t.Helper()
-	r, err := event.Parse(line, time.Now())
-	if err != nil {
-		t.Fatalf("parse %q: %v", line, err)
-	}
-	return r
-}
-
-func wantFields(t testing.TB, r event.Record, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := r.Fields[k]; !ok || got != v {
-			t.Errorf("%s: field %s = %q (present %v), want %q", r.EventType, k, got, ok, v)
-		}
-	}
-	for k := range r.Fields {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected field %s=%q", r.EventType, k, r.Fields[k])
-		}
-	}
-}
-
 // rfbAuth runs an RFB client of the given version through VNC auth; it returns the challenge, the
 // response sent and the server's SecurityResult bytes.
 func rfbAuth(t testing.TB, addr, version, password string) (challenge, resp, result []byte) {
@@ -134,18 +111,18 @@ func TestDESAuthCaptured(t *testing.T) {
 		if authLine == "" {
 			t.Fatalf("no auth_response: %v", in.Lines())
 		}
-		auth, ver := parse(t, authLine), parse(t, verLine)
+		auth, ver := servicetest.Parse(t, authLine), servicetest.Parse(t, verLine)
 		port := auth.Fields["src_port"]
 		h := hex.EncodeToString(resp)
-		wantFields(t, auth, map[string]string{"src": "127.0.0.1", "src_port": port, "response": h,
+		servicetest.WantFields(t, auth, map[string]string{"src": "127.0.0.1", "src_port": port, "response": h,
 			"secret_kind": KindDESResponse, "secret_printable": h, "secret_b64": event.B64(resp)})
-		wantFields(t, ver, map[string]string{"src": "127.0.0.1", "src_port": port, "client_version": strings.TrimSpace(tc.version)})
+		servicetest.WantFields(t, ver, map[string]string{"src": "127.0.0.1", "src_port": port, "client_version": strings.TrimSpace(tc.version)})
 		if !strings.Contains(auth.Msg, hex.EncodeToString(challenge)) {
 			t.Errorf("challenge not in message: %q", auth.Msg)
 		}
 	}
-	sc := parse(t, in.WaitType(t, time.Second, "security_choice"))
-	wantFields(t, sc, map[string]string{"src": "127.0.0.1", "src_port": sc.Fields["src_port"], "type": "2"})
+	sc := servicetest.Parse(t, in.WaitType(t, time.Second, "security_choice"))
+	servicetest.WantFields(t, sc, map[string]string{"src": "127.0.0.1", "src_port": sc.Fields["src_port"], "type": "2"})
 }
 
 func TestNmap(t *testing.T) {
