@@ -31,6 +31,11 @@ down() {
 if [ "${1:-}" = down ]; then down; exit 0; fi
 
 mkdir -p "$DEMO_DIR"
+# The API (and dashboard) need a JWT secret and a bootstrap admin password: a random secret kept with the
+# demo state, and a demo password the dashboard asks you to change at first login.
+[ -s "$DEMO_DIR/jwt.secret" ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$DEMO_DIR/jwt.secret"
+export DECNET_JWT_SECRET="$(cat "$DEMO_DIR/jwt.secret")"
+export DECNET_ADMIN_PASSWORD="${DECNET_ADMIN_PASSWORD:-decnet-demo-admin}"
 echo "== starting decnetd (dev stack; log $DEMO_DIR/decnetd.log)"
 if running; then
 	echo "decnetd already running (pid $(cat "$PIDF"))"
@@ -96,6 +101,9 @@ cat <<EOT
   tail -f $DECNET_LOG_DIR/decnet.log                             # the events
   DECNET_STATE_DIR=$DECNET_STATE_DIR bin/decnetctl status        # the fleet
   bin/decnetctl mutate --decky linux                             # re-roll a decky's services
+
+== dashboard
+  http://127.0.0.1:8000/   user admin, password $DECNET_ADMIN_PASSWORD (you will be asked to change it)
 
 == stop
   make demo-down
