@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -528,4 +529,87 @@ func TestStreamPollFromLastEventID(t *testing.T) {
 		return
 	}
 	t.Fatal("no logs frame from the poll")
+}
+
+// dry_run: the same checks and answers as a real deploy, 200 with the planned deckies, nothing created.
+func TestDeployDryRun(t *testing.T) {
+	e := newEnv(t, nil)
+	_, admin := e.user("adm", "admin", false)
+	_, viewer := e.user("view", "viewer", false)
+	dry := func(body string) resp { return e.do("POST", "/api/v1/deckies/deploy", admin, body) }
+	deckies := func() []V1Decky {
+		var ds []V1Decky
+		e.do("GET", "/api/v1/deckies", admin, nil).decode(t, &ds)
+		return ds
+	}
+	ini := `"[web]\nip=10.213.9.50\nservices=ssh\n[db]\namount=2\nservices=ssh\n"`
+	r := dry(`{"ini_content":` + ini + `,"dry_run":true}`)
+	e.expect(r, 200, "")
+	var out struct {
+		DryRun  *bool     `json:"dry_run"`
+		Deckies []V1Decky `json:"deckies"`
+	}
+	r.decode(t, &out)
+	var got []string
+	for _, d := range out.Deckies {
+		got = append(got, d.Name+"="+d.IP+"/"+d.State)
+	}
+	want := []string{"web=10.213.9.50/planned", "db-01=10.213.9.1/planned", "db-02=10.213.9.2/planned"}
+	if out.DryRun == nil || !*out.DryRun || !slices.Equal(got, want) {
+		t.Fatalf("dry run %s: got %v, want %v", r.body, got, want)
+	}
+	if ds := deckies(); len(ds) != 0 {
+		t.Fatalf("dry run created %+v", ds)
+	}
+	// The dry-run field obeys the structural rules; other unknown fields stay 400; viewers are refused.
+	e.expect(dry(`{"ini_content":`+ini+`,"dry_run":"yes"}`), 400, badRequestDetail)
+	e.expect(dry(`{"ini_content":`+ini+`,"dry_run":true,"extra":1}`), 400, badRequestDetail)
+	e.expect(dry(`{"dry_run":true}`), 400, badRequestDetail)
+	e.expect(e.do("POST", "/api/v1/deckies/deploy", viewer, `{"ini_content":`+ini+`,"dry_run":true}`), 403, "Insufficient permissions")
+
+	// Errors: each body answers the dry run exactly like the real deploy (nothing is deployed by either).
+	e.expect(dry(`{"ini_content":"[web]\nservices=ssh\n"}`), 202, "Deployment accepted")
+	e.expect(e.do("PUT", "/api/v1/config/deployment-limit", admin, map[string]int{"deployment_limit": 3}), 200, "")
+	for _, c := range []struct {
+		body   string
+		code   int
+		detail string
+	}{
+		{`{"ini_content":""`, 409, "Configuration conflict: INI content is empty."},
+		{`{"ini_content":"no sections"`, 409, "Configuration conflict: INI syntax or characters are invalid."},
+		{`{"ini_content":"[general]\nnet=10.213.9.0/24\n"`, 409, "Invalid INI config structure: No decky sections found."},
+		{`{"ini_content":"` + strings.Repeat("a", 600000) + `"`, 422, "Invalid INI config"},
+		{`{"ini_content":"[web]\nservices=ssh\n"`, 409, "decky 'web' already exists; submit with replace_fleet=true to overwrite the fleet"},
+		{`{"ini_content":"[x]\nip=10.213.9.1\nservices=ssh\n"`, 409, "IP 10.213.9.1 is already in use by an existing decky"},
+		{`{"ini_content":"[many]\namount=3\nservices=ssh\n"`, 409, "Deployment would result in 4 deckies, exceeding the configured limit of 3"},
+	} {
+		real := dry(c.body + `}`)
+		dr := dry(c.body + `,"dry_run":true}`)
+		e.expect(real, c.code, c.detail)
+		e.expect(dr, c.code, c.detail)
+		if string(real.body) != string(dr.body) {
+			t.Errorf("dry run %s, real %s", dr.body, real.body)
+		}
+	}
+	// Replace mode plans against an empty fleet; dry_run false is a real deploy.
+	r = dry(`{"ini_content":"[x]\nip=10.213.9.1\nservices=ssh\n","replace_fleet":true,"dry_run":true}`)
+	e.expect(r, 200, "")
+	r.decode(t, &out)
+	if len(out.Deckies) != 1 || out.Deckies[0].Name != "x" || out.Deckies[0].IP != "10.213.9.1" {
+		t.Fatalf("replace dry run %s", r.body)
+	}
+	e.fleet.deployErr = &Error{Status: 409, Detail: "Another deployment is in progress"}
+	e.expect(dry(`{"ini_content":"[y]\nservices=ssh\n","dry_run":true}`), 409, "Another deployment is in progress")
+	e.fleet.deployErr = nil
+	if ds := deckies(); len(ds) != 1 || ds[0].Name != "web" {
+		t.Fatalf("dry runs changed the fleet: %+v", ds)
+	}
+	e.expect(dry(`{"ini_content":"[y]\nservices=ssh\n","dry_run":false}`), 202, "Deployment accepted")
+	deadline := time.Now().Add(5 * time.Second)
+	for len(deckies()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if ds := deckies(); len(ds) != 2 {
+		t.Fatalf("dry_run false did not deploy: %+v", ds)
+	}
 }

@@ -149,6 +149,12 @@ func (s *Server) getDeckies(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, v1Deckies(ds, true))
+}
+
+// v1Deckies converts engine deckies to the v1 list shape ([] and {} instead of null), sorted by name when
+// sorted is set (a dry run keeps the planner's build order).
+func v1Deckies(ds []Decky, sorted bool) []V1Decky {
 	out := make([]V1Decky, 0, len(ds))
 	for _, d := range ds {
 		ss := d.ServicesState
@@ -159,18 +165,42 @@ func (s *Server) getDeckies(c *gin.Context) {
 		if sc == nil {
 			sc = map[string]map[string]any{}
 		}
+		svcs := d.Services
+		if svcs == nil {
+			svcs = []string{}
+		}
 		out = append(out, V1Decky{Name: d.Name, IP: d.IP, MAC: d.MAC, StartedAt: d.StartedAt, ServicesState: ss,
-			Services: d.Services, Distro: d.Distro, Hostname: d.Hostname, Archetype: d.Archetype, ServiceConfig: sc,
+			Services: svcs, Distro: d.Distro, Hostname: d.Hostname, Archetype: d.Archetype, ServiceConfig: sc,
 			NmapOS: d.NmapOS, MutateInterval: d.MutateInterval, LastMutated: d.LastMutated, State: d.State, LastError: d.LastError})
 	}
-	slices.SortFunc(out, func(a, b V1Decky) int { return strings.Compare(a.Name, b.Name) })
-	c.JSON(http.StatusOK, out)
+	if sorted {
+		slices.SortFunc(out, func(a, b V1Decky) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return out
 }
 
-// V1DeployRequest is the body of POST /api/v1/deckies/deploy.
+// V1DeployRequest is the body of POST /api/v1/deckies/deploy. DryRun (default false) runs the same
+// validation and planning as a real deploy — same 400/409/422 answers — changes nothing and answers 200
+// V1DryRunResponse.
 type V1DeployRequest struct {
 	INIContent   *string `json:"ini_content"`
 	ReplaceFleet *bool   `json:"replace_fleet"`
+	DryRun       *bool   `json:"dry_run"`
+}
+
+// V1DryRunResponse is the 200 answer of a dry-run deploy: the deckies the deploy would create, in the
+// GET /deckies item shape and the planner's build order, with state "planned" (services_state "planned",
+// mac "", started_at/last_mutated null). Services, distros and hostnames drawn at random when the INI does
+// not fix them are one possible draw: the real deploy draws again.
+type V1DryRunResponse struct {
+	DryRun  bool      `json:"dry_run"`
+	Deckies []V1Decky `json:"deckies"`
+}
+
+// DeployPlanner is implemented by fleet engines that can plan a deploy without applying it (dry run): it
+// runs every check Deploy runs before accepting (same *Error values) and returns the planned deckies.
+type DeployPlanner interface {
+	PlanDeploy(ctx context.Context, req DeployRequest) ([]Decky, error)
 }
 
 // mapContentError maps a loader content error to the deploy route's answer (api.md §7 step 2–3).
@@ -263,6 +293,11 @@ func (s *Server) deploy(c *gin.Context) {
 	if replace {
 		mode = "replace"
 	}
+	engineReq := DeployRequest{INIContent: *req.INIContent, ReplaceFleet: replace, Mode: mode}
+	if req.DryRun != nil && *req.DryRun {
+		s.dryRun(c, f, engineReq)
+		return
+	}
 	// The engine validates the rest synchronously and reports "plan" once accepted; the deployment then
 	// continues in the background.
 	accepted := make(chan []string, 1)
@@ -312,7 +347,7 @@ func (s *Server) deploy(c *gin.Context) {
 	actorName := c.GetString("actor")
 	go func() {
 		bg := context.WithoutCancel(ctx)
-		err := f.Deploy(bg, DeployRequest{INIContent: *req.INIContent, ReplaceFleet: replace, Mode: mode}, progress)
+		err := f.Deploy(bg, engineReq, progress)
 		if err != nil {
 			s.log.Warn("deploy finished with error", "actor", actorName, "err", err)
 		}
@@ -327,12 +362,32 @@ func (s *Server) deploy(c *gin.Context) {
 			c.JSON(http.StatusAccepted, gin.H{"message": "Deployment accepted", "mode": mode, "lifecycle_ids": []string{}})
 			return
 		}
-		var ae *Error
-		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
-			err = &Error{Status: http.StatusUnprocessableEntity, Detail: "Invalid INI config"}
-		}
-		s.fail(c, err)
+		s.fail(c, engineDeployError(err))
 	}
+}
+
+// engineDeployError maps an engine validation error to the deploy answer (every 422 is "Invalid INI config").
+func engineDeployError(err error) error {
+	var ae *Error
+	if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+		return &Error{Status: http.StatusUnprocessableEntity, Detail: "Invalid INI config"}
+	}
+	return err
+}
+
+// dryRun answers a deploy with dry_run: the engine plans req without applying it.
+func (s *Server) dryRun(c *gin.Context, f FleetBackend, req DeployRequest) {
+	p, ok := f.(DeployPlanner)
+	if !ok {
+		s.fail(c, &Error{Status: http.StatusNotImplemented, Detail: "Dry run not supported by this engine"})
+		return
+	}
+	ds, err := p.PlanDeploy(c.Request.Context(), req)
+	if err != nil {
+		s.fail(c, engineDeployError(err))
+		return
+	}
+	c.JSON(http.StatusOK, V1DryRunResponse{DryRun: true, Deckies: v1Deckies(ds, false)})
 }
 
 func (s *Server) getLifecycle(c *gin.Context) {

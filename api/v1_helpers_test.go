@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -52,16 +53,51 @@ type fakeFleet struct {
 	deployErr error
 }
 
-func (f *fakeFleet) Deploy(_ context.Context, req DeployRequest, progress func(Progress)) error {
+// plan validates req like an engine: loader errors and an explicit IP already used by the kept fleet are
+// 409; IPs are explicit or the next free 10.213.9.x. Callers hold f.mu.
+func (f *fakeFleet) plan(req DeployRequest) ([]Decky, error) {
 	if f.deployErr != nil {
-		return f.deployErr
+		return nil, f.deployErr
 	}
 	dep, err := conf.Load(req.Text())
 	if err != nil {
-		return &Error{Status: http.StatusConflict, Detail: err.Error()}
+		return nil, &Error{Status: http.StatusConflict, Detail: err.Error()}
+	}
+	used := map[string]bool{}
+	if !req.Replace() {
+		for _, d := range f.deckies {
+			used[d.IP] = true
+		}
+	}
+	var out []Decky
+	next := 1
+	for _, d := range dep.Deckies {
+		ip := ""
+		if d.IP.IsValid() {
+			ip = d.IP.String()
+			if used[ip] {
+				return nil, Errorf(http.StatusConflict, "IP %s is already in use by an existing decky", ip)
+			}
+		} else {
+			for ; used[ip] || ip == ""; next++ {
+				ip = fmt.Sprintf("10.213.9.%d", next)
+			}
+		}
+		used[ip] = true
+		out = append(out, Decky{Name: d.Name, IP: ip, Services: []string{"ssh"}})
+	}
+	return out, nil
+}
+
+func (f *fakeFleet) Deploy(_ context.Context, req DeployRequest, progress func(Progress)) error {
+	f.mu.Lock()
+	planned, err := f.plan(req)
+	f.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	var names []string
-	for _, d := range dep.Deckies {
+	for _, d := range planned {
 		names = append(names, d.Name)
 	}
 	progress(Progress{Step: "plan", Deckies: names})
@@ -69,9 +105,9 @@ func (f *fakeFleet) Deploy(_ context.Context, req DeployRequest, progress func(P
 	if req.Replace() {
 		f.deckies = nil
 	}
-	for i, n := range names {
-		f.deckies = append(f.deckies, Decky{Name: n, IP: "10.213.9." + string(rune('1'+i)), State: "running", Services: []string{"ssh"},
-			ServicesState: []ServiceState{{Name: "ssh", State: "running"}}})
+	for _, d := range planned {
+		d.State, d.ServicesState = "running", []ServiceState{{Name: "ssh", State: "running"}}
+		f.deckies = append(f.deckies, d)
 	}
 	f.mu.Unlock()
 	for _, n := range names {
@@ -79,6 +115,17 @@ func (f *fakeFleet) Deploy(_ context.Context, req DeployRequest, progress func(P
 	}
 	progress(Progress{Step: "done", Deckies: names})
 	return nil
+}
+
+// PlanDeploy is the fake's dry run: the same checks as Deploy, nothing stored.
+func (f *fakeFleet) PlanDeploy(_ context.Context, req DeployRequest) ([]Decky, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	planned, err := f.plan(req)
+	for i := range planned {
+		planned[i].State, planned[i].ServicesState = "planned", []ServiceState{{Name: "ssh", State: "planned"}}
+	}
+	return planned, err
 }
 
 func (f *fakeFleet) Deckies(context.Context) ([]Decky, error) {

@@ -28,7 +28,7 @@ func (s *Server) routeTable() []Route {
 		{http.MethodGet, "/attackers/:uuid", AuthViewer, "One attacker profile", nil, s.getAttacker},
 		{http.MethodGet, "/attackers/:uuid/commands", AuthViewer, "Commands an attacker ran", nil, s.getAttackerCommands},
 		{http.MethodGet, "/deckies", AuthViewer, "The fleet", nil, s.getDeckies},
-		{http.MethodPost, "/deckies/deploy", AuthAdmin, "Deploy deckies from an INI", V1DeployRequest{}, s.deploy},
+		{http.MethodPost, "/deckies/deploy", AuthAdmin, "Deploy deckies from an INI (202); with dry_run=true only validate and plan: 200 {dry_run: true, deckies: [GET /deckies items, state planned]}", V1DeployRequest{}, s.deploy},
 		{http.MethodGet, "/deckies/lifecycle", AuthViewer, "Progress of asynchronous decky operations", nil, s.getLifecycle},
 		{http.MethodPost, "/deckies/:decky_name/mutate", AuthAdmin, "Mutate a decky's services now", nil, s.mutateDecky},
 		{http.MethodPut, "/deckies/:decky_name/mutate-interval", AuthAdmin, "Set a decky's mutation interval", MutateIntervalRequest{}, s.putMutateInterval},

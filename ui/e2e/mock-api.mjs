@@ -195,6 +195,10 @@ createServer(async (req, res) => {
     if (names.length === 0) return send(res, 409, { detail: 'Invalid INI config structure: No decky sections found.' });
     const clash = names.find((n) => deckies.some((d) => d.name === n));
     if (clash && !b.replace_fleet) return send(res, 409, { detail: `decky '${clash}' already exists; submit with replace_fleet=true to overwrite the fleet` });
+    if (b.dry_run) {
+      const base = b.replace_fleet ? 0 : deckies.length;
+      return send(res, 200, { dry_run: true, deckies: names.map((n, i) => ({ ...deckies[0], name: n, ip: `10.213.0.${100 + base + i}`, mac: '', started_at: null, services: ['ssh'], services_state: [{ name: 'ssh', state: 'planned' }], state: 'planned', last_error: null, last_mutated: null })) });
+    }
     const ids = names.map((n, i) => {
       const id = randomUUID();
       lifecycle.set(id, { id, decky_name: n, operation: 'deploy', status: 'pending', error: null, started_at: iso(now()), updated_at: iso(now()), completed_at: null });

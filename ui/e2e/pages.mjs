@@ -189,6 +189,11 @@ export class DeployWizard extends Dashboard {
   async plannedNames() {
     return this.page.locator('[data-testid=plan-table] tbody tr td:first-child').allInnerTexts();
   }
+  /** Waits for the server's dry-run plan and returns its decky names. */
+  async serverPlannedNames(timeout = 5000) {
+    await this.page.locator('[data-testid=plan-table][data-source=server]').waitFor({ timeout });
+    return this.page.locator('[data-testid=plan-table][data-source=server] tbody tr td:first-child').allInnerTexts();
+  }
   async deploy({ replace = false } = {}) {
     if (replace) await this.page.getByLabel('Replace the whole fleet').check();
     await this.page.getByRole('button', { name: /Review plan/ }).click();

@@ -184,7 +184,11 @@ await step('deploy wizard: validate, plan, deploy and see the decky come up', as
   await w.setIni(ini);
   const ok = await w.status();
   if (!/Looks valid/.test(ok)) throw new Error(`INI flagged: ${ok}`);
-  const names = await w.plannedNames();
+  // The preview is the server's dry-run plan: every decky section of the INI appears before deploying.
+  const names = await w.serverPlannedNames();
+  const sections = [...ini.matchAll(/^\s*\[([^\]]+)\]/gm)].map((m) => m[1].trim()).filter((n) => n !== 'general' && !n.includes('.') && !n.startsWith('custom-'));
+  const missing = sections.filter((n) => !names.some((p) => p === n || p.startsWith(`${n}-`)));
+  if (names.length === 0 || missing.length) throw new Error(`server plan ${JSON.stringify(names)} lacks ${missing.join(', ')}`);
   await shot(w, 'deploy-wizard');
   await w.deploy();
   const rows = await w.waitDone();

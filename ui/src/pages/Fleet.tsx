@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Badge, Card, Confirm, ErrorBox, Field, Link, Modal, PageHead, Show, stateTone, useAsync, useDebounced } from '../components/ui';
 import { call, get, getSession } from '../lib/api';
+import { dryRunBody, serverAllowsDeploy, serverCheckFromError, serverPlanRows, shouldAskServer, type ServerCheck, type ServerPlanRow } from '../lib/dryrun';
 import { checkIni, collisions } from '../lib/ini';
 import { deckyHealth } from '../lib/shape';
 import { fmtAgo, fmtTime, minutesToDuration, parseDuration } from '../lib/time';
@@ -269,6 +270,31 @@ function LifecycleTable(props: { rows: LifecycleRow[] }) {
   );
 }
 
+/**
+ * Asks the server to plan text (dry-run deploy) 400 ms after typing stops, aborting stale requests. Returns
+ * idle until ask is true; the verdict is dropped as soon as text or the mode changes.
+ */
+function useServerPlan(text: string, replace: boolean, ask: boolean): ServerCheck {
+  const settled = useDebounced(text, 400);
+  const [res, setRes] = useState<{ key: string; check: ServerCheck }>({ key: '', check: { state: 'idle' } });
+  const key = `${replace ? 'r' : 'a'}:${settled}`;
+  useEffect(() => {
+    if (!ask || settled !== text) return;
+    const ctl = new AbortController();
+    setRes({ key, check: { state: 'pending' } });
+    call<unknown>('POST', '/deckies/deploy', dryRunBody(settled, replace), { signal: ctl.signal })
+      .then((body) => setRes({ key, check: { state: 'ok', rows: serverPlanRows(body) } }))
+      .catch((e) => {
+        if (ctl.signal.aborted) return;
+        setRes({ key, check: serverCheckFromError(e) });
+      });
+    return () => ctl.abort();
+  }, [key, ask, settled === text]);
+  if (!ask) return { state: 'idle' };
+  if (settled !== text || res.key !== key) return { state: 'pending' };
+  return res.check;
+}
+
 const EXAMPLE = `# One section per decky (or group with amount=N). See docs for all keys.
 [web-01]
 archetype = web-server
@@ -291,6 +317,10 @@ export function DeployPage() {
   const clash = !replace && fleet.data ? collisions(check.plan, fleet.data.map((d) => d.name)) : [];
   const progress = useLifecycle(ids);
   const stale = debounced !== text;
+  const server = useServerPlan(text, replace, !stale && shouldAskServer(check));
+  const serverRows = server.state === 'ok' ? server.rows : null;
+  const canReview = !stale && check.errors.length === 0 && check.plan.length > 0 && serverAllowsDeploy(server);
+  const planCount = serverRows ? serverRows.length : check.plan.length;
 
   const deploy = async () => {
     setBusy(true);
@@ -331,7 +361,7 @@ export function DeployPage() {
               {stale ? (
                 <span class="muted">Checking…</span>
               ) : check.errors.length === 0 ? (
-                <span class="t-ok">✓ Looks valid: {check.plan.length} {check.plan.length === 1 ? 'decky' : 'deckies'} planned. The server checks services, personas and addresses on deploy.</span>
+                <ServerStatus server={server} localCount={check.plan.length} />
               ) : (
                 <ul class="issues">
                   {check.errors.map((e) => (
@@ -349,13 +379,13 @@ export function DeployPage() {
                 <input type="checkbox" checked={replace} onChange={(e) => setReplace((e.target as HTMLInputElement).checked)} /> Replace the whole fleet
               </label>
               <span class="grow" />
-              <button class="btn primary" disabled={stale || check.errors.length > 0 || check.plan.length === 0} onClick={() => setStep('review')}>
+              <button class="btn primary" disabled={!canReview} onClick={() => setStep('review')}>
                 Review plan ›
               </button>
             </div>
           </Card>
-          <Card title={`Planned deckies (${check.plan.length})`}>
-            <PlanTable plan={check.plan} clash={clash} />
+          <Card title={`Planned deckies (${planCount})`}>
+            {serverRows ? <ServerPlanTable rows={serverRows} /> : <PlanTable plan={check.plan} clash={clash} />}
             <IniHelp />
           </Card>
         </div>
@@ -372,14 +402,14 @@ export function DeployPage() {
               These names already exist and the server will refuse an additive deploy: {clash.join(', ')}. Rename them or tick “Replace the whole fleet”.
             </div>
           )}
-          <PlanTable plan={check.plan} clash={clash} />
+          {serverRows ? <ServerPlanTable rows={serverRows} /> : <PlanTable plan={check.plan} clash={clash} />}
           <div class="row gap">
             <button class="btn" onClick={() => setStep('edit')}>
               ‹ Edit
             </button>
             <span class="grow" />
             <button class={`btn ${replace ? 'danger' : 'primary'}`} disabled={busy} onClick={deploy} data-testid="deploy-submit">
-              {busy ? 'Submitting…' : `Deploy ${check.plan.length} ${check.plan.length === 1 ? 'decky' : 'deckies'}`}
+              {busy ? 'Submitting…' : `Deploy ${planCount} ${planCount === 1 ? 'decky' : 'deckies'}`}
             </button>
           </div>
         </Card>
@@ -404,11 +434,69 @@ export function DeployPage() {
   );
 }
 
+/** The server's verdict on an INI that passed the local pre-check. */
+function ServerStatus(props: { server: ServerCheck; localCount: number }) {
+  const s = props.server;
+  const n = (k: number) => `${k} ${k === 1 ? 'decky' : 'deckies'}`;
+  switch (s.state) {
+    case 'ok':
+      return <span class="t-ok" data-server="ok">✓ Looks valid: the server planned {n(s.rows.length)}.</span>;
+    case 'refused':
+      return (
+        <ul class="issues" data-server="refused">
+          <li>{s.message}</li>
+        </ul>
+      );
+    case 'unavailable':
+      return (
+        <span class="t-warn" data-server="unavailable">
+          ✓ Looks valid locally: {n(props.localCount)} planned. The server could not check it ({s.message}); it checks again on deploy.
+        </span>
+      );
+    default:
+      return <span class="muted">Checking with the server…</span>;
+  }
+}
+
+/** The deckies the server planned (dry run), in build order. */
+function ServerPlanTable(props: { rows: ServerPlanRow[] }) {
+  if (props.rows.length === 0) return <p class="muted">The server planned no deckies.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="table dense" data-testid="plan-table" data-source="server">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>IP</th>
+            <th>Services</th>
+            <th>OS</th>
+            <th>Hostname</th>
+            <th>Archetype</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((p) => (
+            <tr key={p.name}>
+              <td class="mono">{p.name}</td>
+              <td class="mono">{p.ip}</td>
+              <td>{p.services.join(', ')}</td>
+              <td>{p.os}</td>
+              <td class="mono">{p.hostname}</td>
+              <td>{p.archetype ?? '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p class="muted small">Planned by the server. Services, distros and hostnames left open in the INI are drawn again on deploy.</p>
+    </div>
+  );
+}
+
 function PlanTable(props: { plan: ReturnType<typeof checkIni>['plan']; clash: string[] }) {
   if (props.plan.length === 0) return <p class="muted">No decky sections yet.</p>;
   return (
     <div class="table-wrap">
-      <table class="table dense" data-testid="plan-table">
+      <table class="table dense" data-testid="plan-table" data-source="local">
         <thead>
           <tr>
             <th>Name</th>
