@@ -290,3 +290,18 @@ func (a *app) readSecret(prompt string) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
+
+// list runs a paged GET of path with the paging query pq and every non-empty parameter of params.
+func (c *v1Client) list(ctx context.Context, path, pq string, params map[string]string) (json.RawMessage, error) {
+	q := url.Values{}
+	for k, v := range params {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	raw, err := c.raw(ctx, http.MethodGet, path+"?"+pq+"&"+q.Encode(), nil)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return raw, nil
+}

@@ -45,16 +45,9 @@ func (a *app) attackersCmd() *cobra.Command {
 		if len(args) == 1 {
 			return a.showAttacker(ctx, c, args[0], format)
 		}
-		q := url.Values{"sort_by": {sortBy}}
-		if search != "" {
-			q.Set("search", search)
-		}
-		if service != "" {
-			q.Set("service", service)
-		}
-		raw, err := c.raw(ctx, http.MethodGet, "/api/v1/attackers?"+pq+"&"+q.Encode(), nil)
+		raw, err := c.list(ctx, "/api/v1/attackers", pq, map[string]string{"sort_by": sortBy, "search": search, "service": service})
 		if err != nil {
-			return classify(err)
+			return err
 		}
 		if format == "json" {
 			printJSON(a.stdout, raw)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/decnet/decnet/store"
@@ -38,17 +36,11 @@ func (a *app) credentialsCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		q := url.Values{}
-		for k, v := range map[string]string{"search": search, "service": service, "attacker_ip": attacker} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		raw, err := c.raw(ctx, http.MethodGet, "/api/v1/credentials?"+pq+"&"+q.Encode(), nil)
+		raw, err := c.list(ctx, "/api/v1/credentials", pq, map[string]string{"search": search, "service": service, "attacker_ip": attacker})
 		if err != nil {
-			return classify(err)
+			return err
 		}
 		if format == "json" {
 			printJSON(a.stdout, raw)
