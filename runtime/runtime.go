@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -235,7 +236,11 @@ func (r *Runtime) Up(ctx context.Context, d *DeckySpec) error {
 	r.mu.Unlock()
 	defer dk.mu.Unlock()
 
+	// Service containers (metadata, snapshot, spec; no task) are created while the network and the
+	// sandbox come up; their tasks start only once the sandbox runs and the LAN is attached.
+	pre := r.precreate(ctx, dk.spec, d.Services)
 	if err := r.upLocked(ctx, dk); err != nil {
+		pre.discard(ctx)
 		r.teardownLocked(ctx, dk)
 		r.mu.Lock()
 		delete(r.deckies, d.Name)
@@ -243,22 +248,146 @@ func (r *Runtime) Up(ctx context.Context, d *DeckySpec) error {
 		return fmt.Errorf("up %s: %w", d.Name, err)
 	}
 	d.MAC = dk.spec.MAC
-	if err := r.setServicesLocked(ctx, dk, d.Services); err != nil {
+	if pre == nil {
+		if err := r.setServicesLocked(ctx, dk, d.Services); err != nil {
+			return fmt.Errorf("up %s: %w", d.Name, err)
+		}
+		return nil
+	}
+	if err := r.launchPrecreated(ctx, dk, pre, d.Services); err != nil {
 		return fmt.Errorf("up %s: %w", d.Name, err)
 	}
 	return nil
 }
 
-// upLocked creates the netns, runs CNI ADD and starts the sandbox.
+// precreated is the outcome of creating the service containers of a new decky ahead of their tasks.
+type precreated struct {
+	hashes map[string]string
+	res    chan created
+	n      int
+	got    []created // filled by wait
+}
+
+type created struct {
+	s   ServiceSpec
+	c   client.Container
+	err error
+}
+
+// precreate starts creating the containers of services concurrently. It returns nil (callers then
+// take the ordinary setServicesLocked path, which reports the error) if a config hash can't be made.
+func (r *Runtime) precreate(ctx context.Context, d DeckySpec, services []ServiceSpec) *precreated {
+	pc := &precreated{hashes: map[string]string{}, res: make(chan created, len(services)), n: len(services)}
+	for _, s := range services {
+		h, err := r.serviceHash(d, s)
+		if err != nil {
+			return nil
+		}
+		pc.hashes[s.Name] = h
+	}
+	for _, s := range services {
+		go func() {
+			c, err := r.createService(ctx, d, s, pc.hashes[s.Name])
+			pc.res <- created{s, c, err}
+		}()
+	}
+	return pc
+}
+
+// wait collects every creation result (once).
+func (pc *precreated) wait() []created {
+	for ; pc.n > 0; pc.n-- {
+		pc.got = append(pc.got, <-pc.res)
+	}
+	return pc.got
+}
+
+// discard deletes the containers created so far (after waiting for all creations).
+func (pc *precreated) discard(ctx context.Context) {
+	if pc == nil {
+		return
+	}
+	for _, x := range pc.wait() {
+		if x.err == nil {
+			x.c.Delete(context.WithoutCancel(ctx), client.WithSnapshotCleanup)
+		}
+	}
+}
+
+// launchPrecreated starts the tasks of precreated service containers concurrently and records them,
+// like setServicesLocked does for a decky without services.
+func (r *Runtime) launchPrecreated(ctx context.Context, dk *decky, pc *precreated, services []ServiceSpec) error {
+	var errs []error
+	type started struct {
+		p   *proc
+		err error
+	}
+	made := pc.wait()
+	res := make(chan started, len(made))
+	for _, x := range made {
+		go func() {
+			if x.err != nil {
+				res <- started{nil, x.err}
+				return
+			}
+			p, err := r.launchService(ctx, dk.spec.Name, x.s.Name, pc.hashes[x.s.Name], x.c)
+			res <- started{p, err}
+		}()
+	}
+	for range made {
+		st := <-res
+		if st.err != nil {
+			errs = append(errs, st.err)
+			continue
+		}
+		dk.services[st.p.service] = st.p
+	}
+	dk.spec.Services = slices.Clone(services)
+	return errors.Join(errs...)
+}
+
+// upLocked creates the netns, then runs CNI ADD while the sandbox container is created and started:
+// the sandbox joins the netns by path and its sysctls are netns-wide (net.ipv4.*), so neither waits for
+// the other. It returns once both are done, so services never start before the LAN is attached.
 func (r *Runtime) upLocked(ctx context.Context, dk *decky) error {
-	if err := r.ensureNetwork(ctx, dk); err != nil {
+	d := dk.spec
+	id := d.Name
+	if err := os.WriteFile(filepath.Join(r.o.markerDir(), id), nil, 0o600); err != nil {
+		return fmt.Errorf("netns marker: %w", err)
+	}
+	existed := netns.Exists(r.NetnsName(id))
+	if _, err := netns.Create(r.NetnsName(id)); err != nil {
 		return err
 	}
+	type attached struct {
+		mac net.HardwareAddr
+		err error
+	}
+	netc := make(chan attached, 1)
+	go func() {
+		mac, err := r.attachLAN(ctx, d, dk.parent, dk.mode, existed)
+		netc <- attached{mac, err}
+	}()
+	sbErr := r.startSandbox(ctx, dk, d)
+	na := <-netc
+	if err := errors.Join(na.err, sbErr); err != nil {
+		return err
+	}
+	if na.mac != nil {
+		dk.spec.MAC = na.mac
+		if _, err := dk.sandbox.ctr.SetLabels(ctx, map[string]string{labelMAC: na.mac.String()}); err != nil {
+			return fmt.Errorf("sandbox %s: label mac: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// startSandbox creates and starts the sandbox container of dk (d is a snapshot of dk.spec).
+func (r *Runtime) startSandbox(ctx context.Context, dk *decky, d DeckySpec) error {
 	img, err := r.cl.GetImage(ctx, r.o.image)
 	if err != nil {
 		return fmt.Errorf("get image %s: %w", r.o.image, err)
 	}
-	d := dk.spec
 	id := d.Name
 	c, err := r.cl.NewContainer(ctx, id,
 		client.WithRuntime("io.containerd.runc.v2", nil),
@@ -299,19 +428,31 @@ func (r *Runtime) ensureNetwork(ctx context.Context, dk *decky) error {
 	if _, err := netns.Create(r.NetnsName(name)); err != nil {
 		return err
 	}
-	att := r.attachment(dk.spec, dk.parent, dk.mode)
+	mac, err := r.attachLAN(ctx, dk.spec, dk.parent, dk.mode, existed)
+	if err != nil {
+		return err
+	}
+	if mac != nil {
+		dk.spec.MAC = mac
+	}
+	return nil
+}
+
+// attachLAN runs CNI ADD for decky d and returns the new MAC. If the netns already existed and its
+// attachment passes CNI CHECK, it is kept and the MAC is nil; a failing one is deleted and re-added.
+func (r *Runtime) attachLAN(ctx context.Context, d DeckySpec, parent string, mode cni.Mode, existed bool) (net.HardwareAddr, error) {
+	att := r.attachment(d, parent, mode)
 	if existed {
 		if err := r.cni.Check(ctx, att); err == nil {
-			return nil
+			return nil, nil
 		}
 		r.cni.Del(ctx, att)
 	}
 	res, err := r.cni.Add(ctx, att)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dk.spec.MAC = res.MAC
-	return nil
+	return res.MAC, nil
 }
 
 // SetServices replaces the service containers of a running decky with services, leaving the sandbox
@@ -398,7 +539,15 @@ func (r *Runtime) serviceHash(d DeckySpec, s ServiceSpec) (string, error) {
 
 // startService creates and starts one service container.
 func (r *Runtime) startService(ctx context.Context, dk *decky, s ServiceSpec, hash string) (*proc, error) {
-	d := dk.spec
+	c, err := r.createService(ctx, dk.spec, s, hash)
+	if err != nil {
+		return nil, err
+	}
+	return r.launchService(ctx, dk.spec.Name, s.Name, hash, c)
+}
+
+// createService creates (without a task) the container of service s of decky d.
+func (r *Runtime) createService(ctx context.Context, d DeckySpec, s ServiceSpec, hash string) (client.Container, error) {
 	id := serviceID(d.Name, s.Name)
 	ref := r.o.image
 	args := []string{"/decky", "serve", s.Name}
@@ -443,7 +592,13 @@ func (r *Runtime) startService(ctx context.Context, dk *decky, s ServiceSpec, ha
 	if err != nil {
 		return nil, fmt.Errorf("service %s: create container: %w", id, err)
 	}
-	p := r.newProc(d.Name, s.Name, RoleService, c)
+	return c, nil
+}
+
+// launchService starts and supervises the task of a created service container; on failure the
+// container is removed.
+func (r *Runtime) launchService(ctx context.Context, decky, service, hash string, c client.Container) (*proc, error) {
+	p := r.newProc(decky, service, RoleService, c)
 	p.hash = hash
 	if err := r.launch(ctx, p, nil); err != nil {
 		r.destroy(ctx, p)
