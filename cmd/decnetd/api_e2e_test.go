@@ -10,15 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/decnet/decnet/lab"
 )
 
 const (
@@ -117,38 +113,8 @@ func TestAPIEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go toolchain not in PATH")
 	}
-	base, err := os.MkdirTemp("", "dnapi-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &e2e{t: t, bin: filepath.Join(base, "bin"), state: filepath.Join(base, "s"), logDir: filepath.Join(base, "log"),
-		sock: filepath.Join(base, "ctl.sock"), lab: lab.Unique()}
-	e.prefix = "dn" + e.lab.AttackerNS[len("dnt-atk-"):] + "-"
-	for _, d := range []string{e.bin, e.state, e.logDir} {
-		os.MkdirAll(d, 0o700)
-	}
-	buildBinaries(t, e.bin)
-	l := lab.New(e.lab)
-	ctx := context.Background()
-	if err := l.Up(ctx); err != nil {
-		t.Fatalf("lab up: %v", err)
-	}
-	t.Cleanup(func() {
-		if e.cmd != nil && e.cmd.Process != nil {
-			c := exec.Command(filepath.Join(e.bin, "decnetctl"), "teardown", "--all", "--yes")
-			c.Env = e.env()
-			c.Run()
-			e.cmd.Process.Signal(syscall.SIGTERM)
-			e.cmd.Wait()
-		}
-		exec.Command("sh", "../../scripts/dev-containerd.sh", "stop", filepath.Join(e.state, "containerd")).Run()
-		l.Down(ctx)
-		if !t.Failed() {
-			os.RemoveAll(base)
-		} else {
-			t.Logf("state kept in %s", base)
-		}
-	})
+	e := newE2E(t, "dnapi-")
+	base := e.base
 	subnet := e.lab.AttackerAddr.Masked()
 	pre := subnet.Addr().As4()
 	ipOf := func(host int) string { return fmt.Sprintf("%d.%d.%d.%d", pre[0], pre[1], pre[2], host) }

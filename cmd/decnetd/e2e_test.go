@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decnet/decnet/devstack"
 	"github.com/decnet/decnet/lab"
 	"github.com/decnet/decnet/netns"
 	"github.com/decnet/decnet/services"
@@ -25,6 +26,7 @@ import (
 // e2e is one isolated decnetd instance: its binaries, state dir, log dir, control socket and lab.
 type e2e struct {
 	t       *testing.T
+	base    string // temp dir of the run (kept when the test fails)
 	bin     string
 	state   string
 	logDir  string
@@ -315,38 +317,7 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go toolchain not in PATH")
 	}
-	base, err := os.MkdirTemp("", "dne2e-") // short: containerd's socket path is limited to 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &e2e{t: t, bin: filepath.Join(base, "bin"), state: filepath.Join(base, "s"), logDir: filepath.Join(base, "log"),
-		sock: filepath.Join(base, "ctl.sock"), lab: lab.Unique()}
-	e.prefix = e.lab.AttackerNS[len("dnt-atk-"):] + "-"
-	e.prefix = "dn" + e.prefix
-	for _, d := range []string{e.bin, e.state, e.logDir} {
-		os.MkdirAll(d, 0o700)
-	}
-	buildBinaries(t, e.bin)
-
-	l := lab.New(e.lab)
-	ctx := context.Background()
-	if err := l.Up(ctx); err != nil {
-		t.Fatalf("lab up: %v", err)
-	}
-	t.Cleanup(func() {
-		if e.cmd != nil && e.cmd.Process != nil {
-			exec.Command(filepath.Join(e.bin, "decnetctl"), "teardown", "--all", "--yes").Run()
-			e.cmd.Process.Signal(syscall.SIGTERM)
-			e.cmd.Wait()
-		}
-		exec.Command("sh", "../../scripts/dev-containerd.sh", "stop", filepath.Join(e.state, "containerd")).Run()
-		l.Down(ctx)
-		if !t.Failed() {
-			os.RemoveAll(base)
-		} else {
-			t.Logf("state kept in %s", base)
-		}
-	})
+	e := newE2E(t, "dne2e-")
 	subnet := e.lab.AttackerAddr.Masked()
 	pre := subnet.Addr().As4()
 	ipOf := func(host int) string { return fmt.Sprintf("%d.%d.%d.%d", pre[0], pre[1], pre[2], host) }
@@ -376,7 +347,7 @@ nmap_os = embedded
 password = hunter2secret
 `, subnet, ipOf(1), e.lab.Parent, ipOf(10), strings.Join(linux, ","), ipOf(11), strings.Join(windows, ","),
 		ipOf(12), strings.Join(embedded, ","))
-	iniPath := filepath.Join(base, "fleet.ini")
+	iniPath := filepath.Join(e.base, "fleet.ini")
 	os.WriteFile(iniPath, []byte(ini), 0o600)
 
 	e.start()
@@ -513,4 +484,50 @@ password = hunter2secret
 	if out, _ := exec.Command("ip", "-o", "link", "show").Output(); strings.Contains(string(out), "@"+e.lab.Parent) {
 		t.Errorf("links on %s left:\n%s", e.lab.Parent, out)
 	}
+}
+
+// newE2E prepares an end-to-end run: a temp base dir (kept when the test fails), the built binaries, and a
+// uniquely named lab that is up. Its cleanup tears the fleet down through the run's own control socket, stops
+// decnetd, any dev PostgreSQL a failed run left, the dev containerd and the lab.
+func newE2E(t *testing.T, tmpPrefix string) *e2e {
+	t.Helper()
+	base, err := os.MkdirTemp("", tmpPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, base: base, bin: filepath.Join(base, "bin"), state: filepath.Join(base, "s"), logDir: filepath.Join(base, "log"),
+		sock: filepath.Join(base, "ctl.sock"), lab: lab.Unique()}
+	e.prefix = "dn" + e.lab.AttackerNS[len("dnt-atk-"):] + "-"
+	for _, d := range []string{e.bin, e.state, e.logDir} {
+		os.MkdirAll(d, 0o700)
+	}
+	buildBinaries(t, e.bin)
+	l := lab.New(e.lab)
+	ctx := context.Background()
+	if err := l.Up(ctx); err != nil {
+		t.Fatalf("lab up: %v", err)
+	}
+	t.Cleanup(func() {
+		if e.cmd != nil && e.cmd.Process != nil {
+			td := exec.Command(filepath.Join(e.bin, "decnetctl"), "teardown", "--all", "--yes")
+			td.Env = e.env()
+			td.Run()
+			e.cmd.Process.Signal(syscall.SIGTERM)
+			e.cmd.Wait()
+		}
+		// A postgres left by a failed run (decnetd stops it on SIGTERM).
+		if pf, err := devstack.ReadPIDFile(pgDataDir(e.state)); err == nil && pf.PID > 0 {
+			syscall.Kill(-pf.PID, syscall.SIGCONT)
+			syscall.Kill(pf.PID, syscall.SIGINT)
+			time.Sleep(time.Second)
+		}
+		exec.Command("sh", "../../scripts/dev-containerd.sh", "stop", filepath.Join(e.state, "containerd")).Run()
+		l.Down(ctx)
+		if !t.Failed() {
+			os.RemoveAll(base)
+		} else {
+			t.Logf("state kept in %s", base)
+		}
+	})
+	return e
 }

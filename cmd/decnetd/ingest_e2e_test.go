@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/decnet/decnet/devstack"
-	"github.com/decnet/decnet/lab"
 	"github.com/decnet/decnet/services"
 )
 
@@ -165,47 +164,9 @@ func TestIngestEndToEnd(t *testing.T) {
 			t.Skipf("no %s emulator in this build", s)
 		}
 	}
-	base, err := os.MkdirTemp("", "dnie-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &e2e{t: t, bin: filepath.Join(base, "bin"), state: filepath.Join(base, "s"), logDir: filepath.Join(base, "log"),
-		sock: filepath.Join(base, "ctl.sock"), lab: lab.Unique()}
-	e.prefix = "dn" + e.lab.AttackerNS[len("dnt-atk-"):] + "-"
-	for _, d := range []string{e.bin, e.state, e.logDir} {
-		os.MkdirAll(d, 0o700)
-	}
-	buildBinaries(t, e.bin)
-	l := lab.New(e.lab)
+	e := newE2E(t, "dnie-")
+	base := e.base
 	ctx := context.Background()
-	if err := l.Up(ctx); err != nil {
-		t.Fatalf("lab up: %v", err)
-	}
-	t.Cleanup(func() {
-		if e.cmd != nil && e.cmd.Process != nil {
-			td := exec.Command(filepath.Join(e.bin, "decnetctl"), "teardown", "--all", "--yes")
-			td.Env = e.env()
-			td.Run()
-			e.cmd.Process.Signal(syscall.SIGTERM)
-			e.cmd.Wait()
-		}
-		// A postgres left by a failed run (decnetd stops it on SIGTERM).
-		if pf, err := devstack.ReadPIDFile(pgDataDir(e.state)); err == nil && pf.PID > 0 {
-			syscall.Kill(-pf.PID, syscall.SIGCONT)
-			syscall.Kill(pf.PID, syscall.SIGINT)
-			time.Sleep(time.Second)
-		}
-		exec.Command("sh", "../../scripts/dev-containerd.sh", "stop", filepath.Join(e.state, "containerd")).Run()
-		l.Down(ctx)
-		if !t.Failed() {
-			if d := pgDataDir(e.state); strings.HasPrefix(d, devstack.PGFallbackRoot+"/") {
-				os.RemoveAll(d)
-			}
-			os.RemoveAll(base)
-		} else {
-			t.Logf("state kept in %s", base)
-		}
-	})
 	subnet := e.lab.AttackerAddr.Masked()
 	pre := subnet.Addr().As4()
 	ipOf := func(host int) string { return fmt.Sprintf("%d.%d.%d.%d", pre[0], pre[1], pre[2], host) }

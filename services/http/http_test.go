@@ -431,12 +431,7 @@ func TestConcurrent500(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	n2 := 0
-	for _, l := range in.Lines() {
-		if servicetest.MsgID(l) == "http_access" {
-			n2++
-		}
-	}
+	n2 := in.Count("http_access")
 	if n2 != n {
 		t.Errorf("%d http_access events, want %d", n2, n)
 	}

@@ -287,12 +287,7 @@ func TestFiveHundredConcurrentBinds(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	n := 0
-	for _, l := range in.Lines() {
-		if servicetest.MsgID(l) == "bind" {
-			n++
-		}
-	}
+	n := in.Count("bind")
 	if n != 500 {
 		t.Fatalf("%d bind events, want 500", n)
 	}

@@ -342,12 +342,7 @@ func TestConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, l := range in.Lines() {
-		if servicetest.MsgID(l) == "auth" {
-			n++
-		}
-	}
+	n := in.Count("auth")
 	if n != 500 {
 		t.Fatalf("%d auth events, want 500", n)
 	}

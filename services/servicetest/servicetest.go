@@ -197,3 +197,14 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Count returns how many emitted lines have MSGID typ.
+func (in *Instance) Count(typ string) int {
+	n := 0
+	for _, l := range in.Lines() {
+		if MsgID(l) == typ {
+			n++
+		}
+	}
+	return n
+}

@@ -216,12 +216,7 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	n := 0
-	for _, l := range in.Lines() {
-		if servicetest.MsgID(l) == "auth_response" {
-			n++
-		}
-	}
+	n := in.Count("auth_response")
 	if n != 500 {
 		t.Fatalf("%d auth_response events, want 500", n)
 	}
