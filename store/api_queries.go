@@ -44,9 +44,7 @@ func scanAPILog(r pgx.CollectableRow) (APILog, error) {
 func (s *Store) SearchLogs(ctx context.Context, f LogFilter, limit, offset int, withTotal bool) (total int64, rows []APILog, err error) {
 	var b sqlBuilder
 	b.addLogFilter(f)
-	where := b.where()
-	args := append([]any(nil), b.args...)
-	q := `SELECT ` + apiLogCols + ` FROM logs WHERE ` + where + ` ORDER BY timestamp DESC, id DESC LIMIT ` +
+	q := `SELECT ` + apiLogCols + ` FROM logs WHERE ` + b.where() + ` ORDER BY timestamp DESC, id DESC LIMIT ` +
 		b.arg(limit) + ` OFFSET ` + b.arg(offset)
 	r, err := s.pool.Query(ctx, q, b.args...)
 	if err != nil {
@@ -62,8 +60,8 @@ func (s *Store) SearchLogs(ctx context.Context, f LogFilter, limit, offset int, 
 		return int64(offset + len(rows)), rows, nil
 	}
 	if withTotal {
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM logs WHERE `+where, args...).Scan(&total); err != nil {
-			return 0, nil, fmt.Errorf("count logs: %w", err)
+		if total, err = s.countLogs(ctx, f); err != nil {
+			return 0, nil, err
 		}
 	}
 	return total, rows, nil
@@ -145,10 +143,10 @@ type LogStats struct {
 	UniqueAttackers int64 `json:"unique_attackers"`
 }
 
-// LogStats counts logs rows and distinct non-null attacker IPs.
+// LogStats returns the number of logs rows (from log_counts) and of distinct non-null attacker IPs.
 func (s *Store) LogStats(ctx context.Context) (LogStats, error) {
 	var st LogStats
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT attacker_ip) FROM logs`).Scan(&st.TotalLogs, &st.UniqueAttackers); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT coalesce(sum(n), 0)::bigint FROM log_counts), (SELECT count(DISTINCT attacker_ip) FROM logs)`).Scan(&st.TotalLogs, &st.UniqueAttackers); err != nil {
 		return st, fmt.Errorf("log stats: %w", err)
 	}
 	return st, nil

@@ -99,34 +99,47 @@ func likeEscape(s string) string {
 	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(clean(s)) + "%"
 }
 
+// tokenKind says how cheaply logs rows matching a token can be counted.
+type tokenKind int
+
+const (
+	tokenCounted tokenKind = iota // decky, service or event equality: a column of log_counts (migration 4)
+	tokenIndexed                  // attacker equality: narrowed by its index
+	tokenScanned                  // field or free-text token: read from many rows
+)
+
+// tokenCond compiles one search token into a condition on logs.
+func (b *sqlBuilder) tokenCond(tok string) (string, tokenKind) {
+	key, val, ok := strings.Cut(tok, ":")
+	if !ok || key == "" || val == "" {
+		p := b.arg(likeEscape(tok))
+		return "(raw_line ILIKE " + p + " OR decky ILIKE " + p + " OR service ILIKE " + p +
+			" OR host(attacker_ip) ILIKE " + p + ")", tokenScanned
+	}
+	switch key {
+	case "decky":
+		return "decky = " + b.arg(clean(val)), tokenCounted
+	case "service":
+		return "service = " + b.arg(clean(val)), tokenCounted
+	case "event":
+		return "event_type = " + b.arg(clean(val)), tokenCounted
+	case "attacker", "attacker-ip", "attacker_ip":
+		ip, err := netip.ParseAddr(val)
+		if err != nil {
+			return "FALSE", tokenIndexed
+		}
+		return "attacker_ip = " + b.arg(ip.Unmap()), tokenIndexed
+	default:
+		k := fieldKeyStrip.ReplaceAllString(key, "")
+		return "fields @> jsonb_build_object(" + b.arg(k) + "::text, " + b.arg(clean(val)) + "::text)", tokenScanned
+	}
+}
+
 // addLogFilter compiles f into conditions on the logs table.
 func (b *sqlBuilder) addLogFilter(f LogFilter) {
 	for _, tok := range SplitSearch(f.Search) {
-		key, val, ok := strings.Cut(tok, ":")
-		if !ok || key == "" || val == "" {
-			p := b.arg(likeEscape(tok))
-			b.conds = append(b.conds, "(raw_line ILIKE "+p+" OR decky ILIKE "+p+" OR service ILIKE "+p+
-				" OR host(attacker_ip) ILIKE "+p+")")
-			continue
-		}
-		switch key {
-		case "decky":
-			b.conds = append(b.conds, "decky = "+b.arg(clean(val)))
-		case "service":
-			b.conds = append(b.conds, "service = "+b.arg(clean(val)))
-		case "event":
-			b.conds = append(b.conds, "event_type = "+b.arg(clean(val)))
-		case "attacker", "attacker-ip", "attacker_ip":
-			ip, err := netip.ParseAddr(val)
-			if err != nil {
-				b.conds = append(b.conds, "FALSE")
-				continue
-			}
-			b.conds = append(b.conds, "attacker_ip = "+b.arg(ip.Unmap()))
-		default:
-			k := fieldKeyStrip.ReplaceAllString(key, "")
-			b.conds = append(b.conds, "fields @> jsonb_build_object("+b.arg(k)+"::text, "+b.arg(clean(val))+"::text)")
-		}
+		cond, _ := b.tokenCond(tok)
+		b.conds = append(b.conds, cond)
 	}
 	if f.Start != nil {
 		b.conds = append(b.conds, "timestamp >= "+b.arg(f.Start.UTC()))

@@ -75,6 +75,9 @@ func FuzzSplitSearch(f *testing.F) {
 		if strings.Count(w, "$") < len(args) {
 			t.Fatalf("parameters %d but placeholders in %q", len(args), w)
 		}
+		if p := planCount(LogFilter{Search: s}); p < countFromCounters || p > countRemembered {
+			t.Fatalf("count plan %d", p)
+		}
 	})
 }
 

@@ -54,7 +54,8 @@ func Migrations() ([]Migration, error) {
 
 // Store is decnet's PostgreSQL access: a pgx pool whose connections run in UTC.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	totals logTotals // remembered /logs totals of filters the counter tables cannot answer
 }
 
 // Open connects a pool to url (at most poolSize connections; ≤ 0 keeps pgx's default), sets every connection's
