@@ -293,14 +293,14 @@ func (s *Store) LogsAfter(ctx context.Context, afterID int64, limit int) ([]LogR
 	return out, nil
 }
 
-// LogsForIP returns the logs rows of one attacker IP with id > afterID, in id order.
-func (s *Store) LogsForIP(ctx context.Context, ip string, afterID int64) ([]LogRow, error) {
+// LogsForIP returns up to limit logs rows of one attacker IP with id > afterID, in id order.
+func (s *Store) LogsForIP(ctx context.Context, ip string, afterID int64, limit int) ([]LogRow, error) {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return nil, fmt.Errorf("logs for ip %q: %w", ip, err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+logCols+` FROM logs WHERE attacker_ip = $1 AND id > $2 ORDER BY id`,
-		a.Unmap(), afterID)
+	rows, err := s.pool.Query(ctx, `SELECT `+logCols+` FROM logs WHERE attacker_ip = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		a.Unmap(), afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("logs for ip %s: %w", ip, err)
 	}

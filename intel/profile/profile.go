@@ -3,8 +3,10 @@
 package profile
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,21 +127,32 @@ func ptr(x float64) *float64 { return &x }
 
 // TimingStats computes timing_stats from event times (any order).
 func TimingStats(times []time.Time) Timing {
-	ts := append([]time.Time(nil), times...)
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-	t := Timing{EventCount: len(ts)}
-	if len(ts) == 0 {
+	ns := make([]int64, len(times))
+	for i, t := range times {
+		ns[i] = t.UnixNano()
+	}
+	slices.Sort(ns)
+	return timingSorted(ns)
+}
+
+// timingSorted computes timing_stats from ascending event times in Unix nanoseconds.
+func timingSorted(ns []int64) Timing {
+	t := Timing{EventCount: len(ns)}
+	if len(ns) == 0 {
 		return t
 	}
-	t.DurationS = round(ts[len(ts)-1].Sub(ts[0]).Seconds(), 3)
-	if len(ts) < 2 {
+	t.DurationS = round(time.Duration(ns[len(ns)-1]-ns[0]).Seconds(), 3)
+	if len(ns) < 2 {
 		return t
 	}
-	iat := make([]float64, len(ts)-1)
+	iat := make([]float64, len(ns)-1)
 	sum := 0.0
-	for i := 1; i < len(ts); i++ {
-		iat[i-1] = ts[i].Sub(ts[i-1]).Seconds()
-		sum += iat[i-1]
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i := 1; i < len(ns); i++ {
+		x := time.Duration(ns[i] - ns[i-1]).Seconds()
+		iat[i-1] = x
+		sum += x
+		lo, hi = min(lo, x), max(hi, x)
 	}
 	mean := sum / float64(len(iat))
 	ss := 0.0
@@ -147,18 +160,60 @@ func TimingStats(times []time.Time) Timing {
 		ss += (x - mean) * (x - mean)
 	}
 	stdev := math.Sqrt(ss / float64(len(iat)))
-	sorted := append([]float64(nil), iat...)
-	sort.Float64s(sorted)
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	// Median by selection (linear on average): iat is scratch from here on.
+	k := len(iat) / 2
+	med := nth(iat, k)
+	if len(iat)%2 == 0 {
+		med = (slices.Max(iat[:k]) + med) / 2 // after nth, iat[:k] holds the k smallest
 	}
 	t.MeanIAT, t.MedianIAT, t.StdevIAT = ptr(round(mean, 3)), ptr(round(med, 3)), ptr(round(stdev, 3))
-	t.MinIAT, t.MaxIAT = ptr(round(sorted[0], 3)), ptr(round(sorted[len(sorted)-1], 3))
+	t.MinIAT, t.MaxIAT = ptr(round(lo, 3)), ptr(round(hi, 3))
 	if mean > 0 {
 		t.CV = ptr(round(stdev/mean, 4))
 	}
 	return t
+}
+
+// nth reorders xs so that xs[k] is the value a sort would put there, with smaller or equal values before it,
+// and returns it (Hoare's selection with a median-of-three pivot).
+func nth(xs []float64, k int) float64 {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if xs[mid] < xs[lo] {
+			xs[mid], xs[lo] = xs[lo], xs[mid]
+		}
+		if xs[hi] < xs[lo] {
+			xs[hi], xs[lo] = xs[lo], xs[hi]
+		}
+		if xs[hi] < xs[mid] {
+			xs[hi], xs[mid] = xs[mid], xs[hi]
+		}
+		pivot := xs[mid]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < pivot {
+				i++
+			}
+			for xs[j] > pivot {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
 }
 
 // Classify returns behavior_class for n events, mean inter-arrival time, cv and s distinct services.
@@ -223,61 +278,165 @@ type Phase struct {
 
 // PhaseSequence computes phase_sequence from observations.
 func PhaseSequence(obs []Obs) Phase {
-	var ph Phase
-	var reconEnd, exfilStart time.Time
-	for _, o := range obs {
-		if reconTypes[o.EventType] && (reconEnd.IsZero() || o.Time.After(reconEnd)) {
-			reconEnd = o.Time
-		}
-		if exfilTypes[o.EventType] && (exfilStart.IsZero() || o.Time.Before(exfilStart)) {
-			exfilStart = o.Time
-		}
-		if o.Large {
-			ph.LargePayload++
-		}
-	}
-	if !reconEnd.IsZero() {
-		s := event.FormatTime(reconEnd)
-		ph.ReconEnd = &s
-	}
-	if !exfilStart.IsZero() {
-		s := event.FormatTime(exfilStart)
-		ph.ExfilStart = &s
-	}
-	if ph.ReconEnd != nil && ph.ExfilStart != nil {
-		ph.ExfilLatency = ptr(round(exfilStart.Sub(reconEnd).Seconds(), 3))
-	}
-	return ph
+	return summarize(obs).phase()
 }
 
 // Build computes the attackers row and behaviour of ip from its observations (counted events only; see
 // Counted). Bounty and credential counts and fingerprints are filled by the store from its rows.
 func Build(ip string, obs []Obs) store.Attacker {
-	evs := append([]Obs(nil), obs...)
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-	a := store.Attacker{IP: ip, EventCount: len(evs), Services: []string{}, Deckies: []string{}, Commands: []store.Command{}}
-	services := map[string]bool{}
-	deckies := map[string]bool{}
-	times := make([]time.Time, len(evs))
-	var tools []string
-	for i, o := range evs {
-		times[i] = o.Time
-		if !services[o.Service] {
-			services[o.Service] = true
-			a.Services = append(a.Services, o.Service)
+	return summarize(obs).Attacker(ip)
+}
+
+func summarize(obs []Obs) *Summary {
+	s := &Summary{}
+	for _, o := range obs {
+		s.Add(o)
+	}
+	return s
+}
+
+// Summary accumulates what a profile needs from one IP's observations, in any order and across many Attacker
+// calls: 8 bytes per event (its time) plus the distinct services, deckies and tools and the commands, instead
+// of every observation.
+type Summary struct {
+	seq        int     // observations added
+	times      []int64 // Unix nanoseconds, ascending up to sorted
+	sorted     int
+	services   map[string]bool
+	deckies    map[string]firstSeen
+	tools      map[string]firstSeen
+	commands   []seenCommand
+	first      time.Time
+	last       time.Time
+	reconEnd   time.Time
+	exfilStart time.Time
+	large      int
+}
+
+// firstSeen is the earliest observation of a value: its time, then its arrival order among equal times, then
+// its position within the observation (tools).
+type firstSeen struct {
+	t        time.Time
+	seq, sub int
+}
+
+func (a firstSeen) compare(b firstSeen) int {
+	if c := a.t.Compare(b.t); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(a.seq, b.seq), cmp.Compare(a.sub, b.sub))
+}
+
+func (a firstSeen) before(b firstSeen) bool { return a.compare(b) < 0 }
+
+type seenCommand struct {
+	store.Command
+	seq int
+}
+
+// Len returns the number of observations added.
+func (s *Summary) Len() int { return s.seq }
+
+// Add folds one observation into s.
+func (s *Summary) Add(o Obs) {
+	if s.services == nil {
+		s.services, s.deckies, s.tools = map[string]bool{}, map[string]firstSeen{}, map[string]firstSeen{}
+	}
+	at := firstSeen{t: o.Time, seq: s.seq}
+	s.seq++
+	s.times = append(s.times, o.Time.UnixNano())
+	if s.seq == 1 || o.Time.Before(s.first) {
+		s.first = o.Time
+	}
+	if s.seq == 1 || o.Time.After(s.last) {
+		s.last = o.Time
+	}
+	s.services[o.Service] = true
+	if f, ok := s.deckies[o.Decky]; !ok || at.before(f) {
+		s.deckies[o.Decky] = at
+	}
+	for i, t := range o.Tools {
+		if f, ok := s.tools[t]; !ok || (firstSeen{o.Time, at.seq, i}).before(f) {
+			s.tools[t] = firstSeen{o.Time, at.seq, i}
 		}
-		if !deckies[o.Decky] {
-			deckies[o.Decky] = true
-			a.Deckies = append(a.Deckies, o.Decky)
+	}
+	if o.Command != "" {
+		s.commands = append(s.commands, seenCommand{store.Command{Service: o.Service, Decky: o.Decky, Command: o.Command, Timestamp: o.Time}, at.seq})
+	}
+	if reconTypes[o.EventType] && (s.reconEnd.IsZero() || o.Time.After(s.reconEnd)) {
+		s.reconEnd = o.Time
+	}
+	if exfilTypes[o.EventType] && (s.exfilStart.IsZero() || o.Time.Before(s.exfilStart)) {
+		s.exfilStart = o.Time
+	}
+	if o.Large {
+		s.large++
+	}
+}
+
+func (s *Summary) phase() Phase {
+	ph := Phase{LargePayload: s.large}
+	if !s.reconEnd.IsZero() {
+		v := event.FormatTime(s.reconEnd)
+		ph.ReconEnd = &v
+	}
+	if !s.exfilStart.IsZero() {
+		v := event.FormatTime(s.exfilStart)
+		ph.ExfilStart = &v
+	}
+	if ph.ReconEnd != nil && ph.ExfilStart != nil {
+		ph.ExfilLatency = ptr(round(s.exfilStart.Sub(s.reconEnd).Seconds(), 3))
+	}
+	return ph
+}
+
+// byFirstSeen returns the keys of m ordered by first observation.
+func byFirstSeen(m map[string]firstSeen) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return m[out[i]].before(m[out[j]]) })
+	return out
+}
+
+// sortTimes sorts the times added since the last call and merges them into the sorted prefix, from the back:
+// events mostly arrive in time order, so the merge usually touches only the overlap.
+func (s *Summary) sortTimes() {
+	if s.sorted == len(s.times) {
+		return
+	}
+	tail := slices.Clone(s.times[s.sorted:])
+	slices.Sort(tail)
+	i, j := s.sorted-1, len(tail)-1
+	for w := len(s.times) - 1; j >= 0; w-- {
+		if i >= 0 && s.times[i] > tail[j] {
+			s.times[w] = s.times[i]
+			i--
+		} else {
+			s.times[w] = tail[j]
+			j--
 		}
-		if o.Command != "" {
-			a.Commands = append(a.Commands, store.Command{Service: o.Service, Decky: o.Decky, Command: o.Command, Timestamp: o.Time})
-		}
-		tools = append(tools, o.Tools...)
+	}
+	s.sorted = len(s.times)
+}
+
+// Attacker computes the attackers row and behaviour of ip from the observations added so far.
+func (s *Summary) Attacker(ip string) store.Attacker {
+	s.sortTimes()
+	a := store.Attacker{IP: ip, EventCount: s.seq, Services: []string{}, Deckies: byFirstSeen(s.deckies), Commands: []store.Command{}}
+	for svc := range s.services {
+		a.Services = append(a.Services, svc)
 	}
 	sort.Strings(a.Services)
-	if len(evs) > 0 {
-		a.FirstSeen, a.LastSeen = evs[0].Time, evs[len(evs)-1].Time
+	slices.SortFunc(s.commands, func(x, y seenCommand) int {
+		return firstSeen{t: x.Timestamp, seq: x.seq}.compare(firstSeen{t: y.Timestamp, seq: y.seq})
+	})
+	for _, c := range s.commands {
+		a.Commands = append(a.Commands, c.Command)
+	}
+	if s.seq > 0 {
+		a.FirstSeen, a.LastSeen = s.first, s.last
 	}
 	a.ServiceCount, a.DeckyCount = len(a.Services), len(a.Deckies)
 	if a.DeckyCount >= correlate.DefaultMinDeckies {
@@ -285,20 +444,20 @@ func Build(ip string, obs []Obs) store.Attacker {
 		path := strings.Join(a.Deckies, " → ")
 		a.TraversalPath = &path
 	}
-	timing := TimingStats(times)
+	timing := timingSorted(s.times)
 	b := &store.Behavior{BehaviorClass: Classify(timing.EventCount, timing.MeanIAT, timing.CV, a.ServiceCount)}
 	if b.BehaviorClass == "beaconing" {
 		b.BeaconIntervalS = timing.MeanIAT
 		b.BeaconJitterPct = ptr(round(*timing.CV*100, 2))
 	}
 	b.ToolGuesses = CadenceTools(timing.MeanIAT, timing.CV)
-	for _, t := range tools {
+	for _, t := range byFirstSeen(s.tools) {
 		if !contains(b.ToolGuesses, t) {
 			b.ToolGuesses = append(b.ToolGuesses, t)
 		}
 	}
 	b.TimingStats, _ = json.Marshal(timing)
-	b.PhaseSequence, _ = json.Marshal(PhaseSequence(evs))
+	b.PhaseSequence, _ = json.Marshal(s.phase())
 	a.Behavior = b
 	return a
 }

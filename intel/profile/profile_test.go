@@ -3,6 +3,7 @@ package profile_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -172,4 +173,54 @@ func TestProfileE22(t *testing.T) {
 	if len(rep.Traversals) != 1 || rep.Traversals[0].AttackerIP != "9.9.9.9" || len(rep.Traversals[0].MutationsDuring) != 1 {
 		t.Fatalf("stored correlation %+v", rep)
 	}
+}
+
+// The profiler holds at most MaxIPs summaries, reads an IP's rows in pages, and rebuilds a dropped IP from the
+// database with the same result.
+func TestProfilerBoundedMemory(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, storetest.DB(t), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	write := func(stream, ip string, n int, decky string) {
+		t.Helper()
+		entries := make([]store.Entry, n)
+		for i := range entries {
+			line := fmt.Sprintf(`<134>1 2026-04-04T10:%02d:%02d.%06dZ %s ssh - auth_attempt [relay@55555 src_ip="%s" username="root"]`,
+				i/60%60, i%60, i, decky, ip)
+			r, err := event.Parse(line, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries[i] = store.Entry{Stream: stream, Seq: int64(i + 1), Rec: r}
+		}
+		if _, err := st.WriteBatch(ctx, entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prof := profile.NewProfiler(st, nil)
+	prof.MaxIPs = 2
+	check := func(ip string, want int, deckies string) {
+		t.Helper()
+		if err := prof.Update(ctx, ip); err != nil {
+			t.Fatal(err)
+		}
+		a, found, err := st.GetAttacker(ctx, ip)
+		if err != nil || !found || a.EventCount != want || strings.Join(a.Deckies, ",") != deckies {
+			t.Fatalf("%s: found %v event_count %d deckies %v (%v), want %d %s", ip, found, a.EventCount, a.Deckies, err, want, deckies)
+		}
+		if n := prof.Held(); n > 2 {
+			t.Fatalf("%d summaries held, MaxIPs 2", n)
+		}
+	}
+	write("a", "10.213.7.1", 12000, "decky-01") // more than one page of rows
+	check("10.213.7.1", 12000, "decky-01")
+	write("b", "10.213.7.2", 5, "decky-01")
+	check("10.213.7.2", 5, "decky-01")
+	write("c", "10.213.7.3", 5, "decky-02")
+	check("10.213.7.3", 5, "decky-02") // drops 10.213.7.1, the least recently updated
+	write("d", "10.213.7.1", 10, "decky-02")
+	check("10.213.7.1", 12010, "decky-01,decky-02") // rebuilt from the database
 }

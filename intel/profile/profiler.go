@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,20 +12,37 @@ import (
 	"github.com/decnet/decnet/store"
 )
 
-// ipState caches one IP's observations and the logs id they were read up to.
+// Profiler defaults.
+const (
+	// DefaultMaxIPs bounds the IPs whose summaries stay in memory; the least recently updated one is dropped
+	// beyond it and rebuilt from the database when its IP is seen again.
+	DefaultMaxIPs = 10000
+	// readPage is the number of an IP's logs rows read per query.
+	readPage = 5000
+)
+
+// ipState is one IP's summary and the logs id it was read up to.
 type ipState struct {
+	ip     string
 	lastID int64
-	obs    []Obs
+	sum    Summary
 }
 
 // Profiler keeps attacker profiles current: Notify (the ingest OnCommit hook) marks IPs dirty and Run rebuilds
-// them right after the commit, reading only the IP's logs rows added since its last update.
+// them right after the commit, reading only the IP's logs rows added since its last update. Its memory is
+// bounded: 8 bytes per event of the IPs it holds (plus their distinct values and commands), for at most MaxIPs
+// IPs.
 type Profiler struct {
-	st  *store.Store
-	log *slog.Logger
+	st *store.Store
+	// MaxIPs is the number of IP summaries kept in memory (DefaultMaxIPs); set it before Run.
+	MaxIPs int
+	log    *slog.Logger
+
+	update sync.Mutex // one Update at a time: an IP's summary is read and extended by one caller
 
 	mu    sync.Mutex
-	ips   map[string]*ipState
+	ips   map[string]*list.Element // of *ipState, most recently updated first in lru
+	lru   *list.List
 	dirty map[string]bool
 	wake  chan struct{}
 }
@@ -34,7 +52,8 @@ func NewProfiler(st *store.Store, log *slog.Logger) *Profiler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Profiler{st: st, log: log, ips: map[string]*ipState{}, dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &Profiler{st: st, MaxIPs: DefaultMaxIPs, log: log, ips: map[string]*list.Element{}, lru: list.New(),
+		dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Notify marks ips for a rebuild; it never blocks.
@@ -78,39 +97,69 @@ func (p *Profiler) Run(ctx context.Context) {
 	}
 }
 
-// Update reads ip's new logs rows and upserts its profile.
-func (p *Profiler) Update(ctx context.Context, ip string) error {
+// Held returns the number of IP summaries in memory.
+func (p *Profiler) Held() int {
 	p.mu.Lock()
-	s := p.ips[ip]
-	if s == nil {
-		s = &ipState{}
-		p.ips[ip] = s
+	defer p.mu.Unlock()
+	return len(p.ips)
+}
+
+// state returns ip's summary, creating it (and dropping the least recently updated one beyond MaxIPs).
+func (p *Profiler) state(ip string) *ipState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.ips[ip]; ok {
+		p.lru.MoveToFront(e)
+		return e.Value.(*ipState)
 	}
-	p.mu.Unlock()
-	rows, err := p.st.LogsForIP(ctx, ip, s.lastID)
-	if err != nil {
-		return err
+	s := &ipState{ip: ip}
+	p.ips[ip] = p.lru.PushFront(s)
+	for p.MaxIPs > 0 && len(p.ips) > p.MaxIPs {
+		old := p.lru.Remove(p.lru.Back()).(*ipState)
+		delete(p.ips, old.ip)
 	}
-	obs := s.obs
-	last := s.lastID
-	for i := range rows {
-		if Counted(&rows[i].Rec) {
-			obs = append(obs, Observe(&rows[i].Rec))
+	return s
+}
+
+// forget drops ip's summary, so that the next Update rebuilds it from the database.
+func (p *Profiler) forget(ip string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e, ok := p.ips[ip]; ok {
+		p.lru.Remove(e)
+		delete(p.ips, ip)
+	}
+}
+
+// Update reads ip's new logs rows and upserts its profile. On an error the IP's summary is dropped (it may
+// hold rows whose profile was not stored) and rebuilt from the database next time.
+func (p *Profiler) Update(ctx context.Context, ip string) error {
+	p.update.Lock()
+	defer p.update.Unlock()
+	s := p.state(ip)
+	for {
+		rows, err := p.st.LogsForIP(ctx, ip, s.lastID, readPage)
+		if err != nil {
+			p.forget(ip)
+			return err
 		}
-		last = rows[i].ID
+		for i := range rows {
+			if Counted(&rows[i].Rec) {
+				s.sum.Add(Observe(&rows[i].Rec))
+			}
+			s.lastID = rows[i].ID
+		}
+		if len(rows) < readPage {
+			break
+		}
 	}
-	if len(obs) == 0 {
-		p.mu.Lock()
-		s.lastID = last
-		p.mu.Unlock()
+	if s.sum.Len() == 0 {
 		return nil
 	}
-	if _, err := p.st.UpsertAttacker(ctx, Build(ip, obs)); err != nil {
+	if _, err := p.st.UpsertAttacker(ctx, s.sum.Attacker(ip)); err != nil {
+		p.forget(ip)
 		return err
 	}
-	p.mu.Lock()
-	s.obs, s.lastID = obs, last
-	p.mu.Unlock()
 	return nil
 }
 
