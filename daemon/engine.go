@@ -30,7 +30,7 @@ type EngineConfig struct {
 	Drawable   []string       // services with an emulator in this build (services.Names())
 	NewRuntime RuntimeFactory // required
 	Inspector  Inspector      // required
-	// Out receives the daemon's own event lines (decky_mutated); it is the runtime's output channel.
+	// Out receives the daemon's own event lines (decky_mutated).
 	Out chan<- runtime.Line
 	// Detect reads the host network facts (default fleet.DetectNetwork).
 	Detect func() (fleet.Network, error)

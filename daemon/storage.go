@@ -241,32 +241,34 @@ func toIngest(l runtime.Line) ingest.Line {
 	return ingest.Line{Stream: StreamID(l), Decky: l.Decky, Service: l.Service, Text: l.Text}
 }
 
-// consumeBatch is the most lines handed to the pipeline in one Submit.
-const consumeBatch = 256
-
-// Consume feeds lines to the pipeline until stop is closed, then drains what is buffered. stdout lines become
-// events (grouped per read into one Submit); stderr lines are diagnostics, logged at debug level only.
-func (s *Storage) Consume(lines <-chan runtime.Line, stop <-chan struct{}) {
-	batch := make([]ingest.Line, 0, consumeBatch)
-	add := func(l runtime.Line) {
+// Submit hands the lines of one stream read to the pipeline, which spools them before returning (the runtime's
+// sink). stdout lines become events; stderr lines are diagnostics, logged at debug level only.
+func (s *Storage) Submit(lines []runtime.Line) {
+	batch := make([]ingest.Line, 0, len(lines))
+	for _, l := range lines {
 		if l.Stream == "stderr" {
 			s.log.Debug("decky stderr", "decky", l.Decky, "service", l.Service, "line", l.Text)
-			return
+			continue
 		}
 		batch = append(batch, toIngest(l))
 	}
-	flush := func() {
-		if len(batch) > 0 {
-			s.pipe.Submit(batch...)
-			clear(batch)
-			batch = batch[:0]
-		}
+	if len(batch) > 0 {
+		s.pipe.Submit(batch...)
 	}
+}
+
+// consumeBatch is the most lines handed to the pipeline in one Submit.
+const consumeBatch = 256
+
+// Consume feeds lines from a channel (the engine's own event lines) to the pipeline until stop is closed, then
+// drains what is buffered; the lines buffered at once go in one Submit.
+func (s *Storage) Consume(lines <-chan runtime.Line, stop <-chan struct{}) {
+	batch := make([]runtime.Line, 0, consumeBatch)
 	drain := func() {
 		for len(batch) < consumeBatch {
 			select {
 			case l := <-lines:
-				add(l)
+				batch = append(batch, l)
 			default:
 				return
 			}
@@ -275,21 +277,17 @@ func (s *Storage) Consume(lines <-chan runtime.Line, stop <-chan struct{}) {
 	for {
 		select {
 		case l := <-lines:
-			add(l)
+			batch = append(batch[:0], l)
 			drain()
-			flush()
+			s.Submit(batch)
 		case <-stop:
 			for {
-				select {
-				case l := <-lines:
-					add(l)
-					if len(batch) >= consumeBatch {
-						flush()
-					}
-				default:
-					flush()
+				batch = batch[:0]
+				drain()
+				if len(batch) == 0 {
 					return
 				}
+				s.Submit(batch)
 			}
 		}
 	}

@@ -58,6 +58,7 @@ type options struct {
 	netnsPrefix string
 	instanceID  string
 	out         chan<- Line
+	sink        func([]Line)
 	log         *slog.Logger
 	memLimit    uint64
 	pidsLimit   int64
@@ -103,6 +104,13 @@ func WithInstanceID(id string) Option { return func(o *options) { o.instanceID =
 // WithOutput sets the channel receiving every container line and runtime event line. Sends block
 // (back-pressure on the container through its FIFO) until the runtime is closed.
 func WithOutput(ch chan<- Line) Option { return func(o *options) { o.out = ch } }
+
+// WithSink sets a function that receives the lines instead of the WithOutput channel: it is called from the
+// stream's reader with every complete line of one FIFO read, and the FIFO is not read again until it returns.
+// A sink that persists synchronously (the ingest spool) keeps lines in decnetd's memory only for the moment
+// between that read and its write. It must be safe for concurrent use (one reader per stream) and must not
+// keep the slice.
+func WithSink(fn func(lines []Line)) Option { return func(o *options) { o.sink = fn } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }

@@ -142,7 +142,7 @@ func (r *Runtime) supervise(p *proc) {
 				Fields: []event.Field{event.F("service", p.service), event.F("exit_code", code),
 					event.F("restarts", p.restarts), event.F("backoff_s", backoff.Seconds())},
 				Msg: fmt.Sprintf("service %s exited with code %d, restarting in %s", p.service, code, backoff)}
-			r.deliver(Line{Decky: p.decky, Service: p.service, Container: p.id, Stream: "stdout", Text: string(ev.Encode())})
+			r.deliver([]Line{{Decky: p.decky, Service: p.service, Container: p.id, Stream: "stdout", Text: string(ev.Encode())}})
 		}
 		for {
 			select {
@@ -163,42 +163,52 @@ func (r *Runtime) supervise(p *proc) {
 	}
 }
 
-// deliver hands a line to the output channel, blocking until it is taken or the runtime closes.
-func (r *Runtime) deliver(l Line) bool {
-	if r.o.out == nil {
-		r.log.Debug("container line", "container", l.Container, "stream", l.Stream, "text", l.Text)
-		return true
+// deliver hands lines to the sink (even while the runtime closes: a line read from a FIFO is not dropped
+// here), or to the output channel, blocking until each is taken or the runtime is closed (then it returns
+// false).
+func (r *Runtime) deliver(lines []Line) bool {
+	switch {
+	case r.o.sink != nil:
+		r.o.sink(lines)
+	case r.o.out == nil:
+		for _, l := range lines {
+			r.log.Debug("container line", "container", l.Container, "stream", l.Stream, "text", l.Text)
+		}
+	default:
+		for _, l := range lines {
+			select {
+			case r.o.out <- l:
+			case <-r.ctx.Done():
+				return false
+			}
+		}
 	}
-	select {
-	case r.o.out <- l:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
+	return true
 }
 
-// lineWriter splits a task stream into lines and delivers them. Write blocks while the consumer is
-// slow, which back-pressures the container through its FIFO instead of dropping lines.
+// lineWriter splits a task stream into lines and delivers the complete lines of each Write at once. Write
+// blocks while the consumer is slow, which back-pressures the container through its FIFO instead of dropping
+// lines.
 type lineWriter struct {
 	r      *Runtime
 	p      *proc
 	stream string
 	mu     sync.Mutex
-	buf    []byte
+	buf    []byte // partial line carried to the next Write
+	out    []Line // lines of the current Write
 }
 
 func (w *lineWriter) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := len(b)
+	w.out = w.out[:0]
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			w.buf = append(w.buf, b...)
 			for len(w.buf) >= maxLineLen {
-				if !w.emit(w.buf[:maxLineLen]) {
-					return 0, context.Canceled
-				}
+				w.emit(w.buf[:maxLineLen])
 				w.buf = append(w.buf[:0], w.buf[maxLineLen:]...)
 			}
 			break
@@ -209,24 +219,24 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 			w.buf = append(w.buf, line...)
 			line = w.buf
 		}
-		if !w.emit(line) {
-			return 0, context.Canceled
-		}
+		w.emit(line)
 		w.buf = w.buf[:0]
+	}
+	if len(w.out) > 0 && !w.r.deliver(w.out) {
+		return 0, context.Canceled
 	}
 	return n, nil
 }
 
-func (w *lineWriter) emit(line []byte) bool {
+// emit queues line (in chunks of at most maxLineLen) for delivery.
+func (w *lineWriter) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	for {
 		chunk := line[:min(len(line), maxLineLen)]
-		if !w.r.deliver(Line{Decky: w.p.decky, Service: w.p.service, Container: w.p.id, Stream: w.stream, Text: string(chunk)}) {
-			return false
-		}
+		w.out = append(w.out, Line{Decky: w.p.decky, Service: w.p.service, Container: w.p.id, Stream: w.stream, Text: string(chunk)})
 		line = line[len(chunk):]
 		if len(line) == 0 {
-			return true
+			return
 		}
 	}
 }
@@ -239,7 +249,9 @@ func (w *lineWriter) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.buf) > 0 {
+		w.out = w.out[:0]
 		w.emit(w.buf)
+		w.r.deliver(w.out)
 		w.buf = w.buf[:0]
 	}
 }
