@@ -294,6 +294,11 @@ func TestDaemonVerbsOverTCP(t *testing.T) {
 	if _, errOut, code := o.ctl("", "deploy", "--config", ini); code != 2 || !strings.Contains(errOut, "already exists") {
 		t.Fatalf("second deploy: %d %s", code, errOut)
 	}
+	// Flags the REST deploy body cannot carry are refused, not silently dropped.
+	_, errOut, code = o.ctl("", "deploy", "--config", ini, "--subnet", "10.213.9.0/24", "--seed", "7")
+	if code != 2 || !strings.Contains(errOut, "--subnet, --seed need the control socket") {
+		t.Fatalf("deploy --subnet --seed over TCP: %d %s", code, errOut)
+	}
 	out, _, code = o.ctl("", "status", "-o", "json")
 	if code != 0 || !strings.Contains(out, `"name": "web-a"`) {
 		t.Fatalf("status: %s", out)

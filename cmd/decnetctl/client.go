@@ -41,6 +41,10 @@ func (e *apiError) Error() string { return e.detail }
 // classify turns a client error into a decnetctl exit error: request/configuration errors (400, 409, 415,
 // 422) exit 2, everything else 1.
 func classify(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err // already classified (a usage error found before any request)
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		switch ae.status {

@@ -78,6 +78,10 @@ func (t *tcpDaemon) Deploy(ctx context.Context, req api.DeployRequest, progress 
 	if req.Text() == "" {
 		return usageErrf("deploying from flags needs the control socket (run as root on the host) or --config with an INI")
 	}
+	if fl := socketOnly(req); len(fl) > 0 {
+		return usageErrf("%s need the control socket (run as root on the host): over the REST API only the INI is sent (network in its [general] section: net, gw, interface)",
+			strings.Join(fl, ", "))
+	}
 	var acc struct {
 		IDs []string `json:"lifecycle_ids"`
 	}
@@ -107,6 +111,24 @@ func (t *tcpDaemon) Deploy(ctx context.Context, req api.DeployRequest, progress 
 		return errors.New(p.Error)
 	}
 	return nil
+}
+
+// socketOnly names the deploy flags set in req that the REST API's deploy body cannot carry.
+func socketOnly(req api.DeployRequest) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--interface", req.Network.Interface != ""}, {"--subnet", req.Network.Subnet != ""},
+		{"--gateway", req.Network.Gateway != ""}, {"--host-ip", req.Network.HostIP != ""},
+		{"--mutate-interval", req.MutateInterval != nil}, {"--seed", req.Seed != nil}, {"--ipvlan", req.IPVLAN},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // Deckies lists the fleet.
