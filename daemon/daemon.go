@@ -129,8 +129,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	// Container lines are spooled by the FIFO reader itself (runtime.WithSink), so a kill -9 loses at most what
-	// one reader holds between its read and its spool write; the engine's own lines go through a small channel.
+	// Container lines are spooled by their FIFO reader before it consumes them (runtime.WithSink): a kill -9
+	// loses none, and the re-read after a restart is skipped. The engine's own lines go through a small channel.
 	lines := make(chan runtime.Line, 16)
 	consumerDone := make(chan struct{})
 	stopConsumer := make(chan struct{})
@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return runtime.New(cl, runtime.WithNamespace(cfg.Namespace), runtime.WithStateDir(cfg.StateDir),
 			runtime.WithArtifactsRoot(cfg.ArtifactsRoot), runtime.WithImage(ref), runtime.WithParent(parent),
 			runtime.WithMode(mode), runtime.WithNetnsPrefix(cfg.NetnsPrefix), runtime.WithInstanceID(iid),
-			runtime.WithSink(storage.Submit), runtime.WithLogger(log))
+			runtime.WithSink(storage), runtime.WithLogger(log))
 	}
 	eng, err := NewEngine(EngineConfig{StateDir: cfg.StateDir, Drawable: services.Names(), NewRuntime: factory,
 		Inspector: ContainerdInspector{Client: cl, Namespace: cfg.Namespace}, Out: lines, InstanceID: iid,

@@ -241,8 +241,7 @@ func toIngest(l runtime.Line) ingest.Line {
 	return ingest.Line{Stream: StreamID(l), Decky: l.Decky, Service: l.Service, Text: l.Text}
 }
 
-// Submit hands the lines of one stream read to the pipeline, which spools them before returning (the runtime's
-// sink). stdout lines become events; stderr lines are diagnostics, logged at debug level only.
+// Submit hands the lines of one stream read to the pipeline, which spools them before returning (runtime.Sink). stdout lines become events; stderr lines are diagnostics, logged at debug level only.
 func (s *Storage) Submit(lines []runtime.Line) {
 	batch := make([]ingest.Line, 0, len(lines))
 	for _, l := range lines {
@@ -255,6 +254,19 @@ func (s *Storage) Submit(lines []runtime.Line) {
 	if len(batch) > 0 {
 		s.pipe.Submit(batch...)
 	}
+}
+
+// Respooled returns how many leading lines of a stream's first read after a (re)attach the pipeline already
+// spooled (runtime.Sink): the read a killed decnetd submitted but did not consume.
+func (s *Storage) Respooled(lines []runtime.Line) int {
+	if len(lines) == 0 {
+		return 0
+	}
+	texts := make([]string, len(lines))
+	for i, l := range lines {
+		texts[i] = l.Text
+	}
+	return s.pipe.Respooled(StreamID(lines[0]), texts)
 }
 
 // consumeBatch is the most lines handed to the pipeline in one Submit.

@@ -130,6 +130,7 @@ type stream struct {
 	committed int64
 	reader    segReader
 	wbuf      []byte
+	lastText  string // text of the last record spooled (kept in the newest segment, recovered from it)
 
 	dropped atomic.Int64 // lines lost to a full or failing spool, or rejected by the database
 }
@@ -245,11 +246,11 @@ func (p *Pipeline) loadSpool() error {
 			continue
 		}
 		cp := p.cps[string(name)]
-		segs, backlog, err := loadSegments(dir, cp)
+		segs, backlog, lastText, err := loadSegments(dir, cp)
 		if err != nil {
 			return err
 		}
-		st := &stream{name: string(name), dir: dir, segs: segs, spilled: true}
+		st := &stream{name: string(name), dir: dir, segs: segs, spilled: true, lastText: lastText}
 		st.taken, st.committed, st.nextSeq = cp, cp, cp+1
 		var size int64
 		for _, s := range segs {
@@ -309,6 +310,31 @@ func (p *Pipeline) Submit(lines ...Line) {
 		p.submitStream(lines[i:j])
 		i = j
 	}
+}
+
+// Respooled returns how many leading lines of lines (one read of stream) are a re-read of lines the stream
+// already spooled: those up to and including the last line spooled, when it is among them. A reader that died
+// after submitting a read but before consuming it from its source leaves exactly such a head; the lines' text
+// (a timestamp to the microsecond and the event) makes an accidental match practically impossible.
+func (p *Pipeline) Respooled(stream string, lines []string) int {
+	p.mu.Lock()
+	st := p.streams[stream]
+	p.mu.Unlock()
+	if st == nil {
+		return 0
+	}
+	st.mu.Lock()
+	last := st.lastText
+	st.mu.Unlock()
+	if last == "" {
+		return 0
+	}
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.TrimRight(lines[i], " \t\r\n\f\v") == last {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 type parsed struct {
@@ -430,6 +456,7 @@ func (p *Pipeline) spoolAppend(st *stream, l *Line, keep []parsed, now time.Time
 		return 0, fmt.Errorf("append to %s: %w", seg.path, err)
 	}
 	seg.size += int64(len(b))
+	st.lastText = keep[len(keep)-1].text
 	seg.last = first + int64(len(keep)) - 1
 	st.nextSeq = seg.last + 1
 	st.dirty = true

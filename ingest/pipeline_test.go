@@ -162,6 +162,22 @@ func TestExactlyOnceAcrossAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The restarted pipeline knows each stream's last spooled line, so a re-read FIFO head is recognised.
+	lastA, next := line("a", n/2-2).Text, line("a", n/2).Text
+	for _, c := range []struct {
+		stream string
+		texts  []string
+		want   int
+	}{
+		{"a", []string{line("a", n/2-4).Text, lastA + "\r", next}, 2},
+		{"a", []string{next}, 0},
+		{"b", []string{lastA}, 0},
+		{"nope", []string{lastA}, 0},
+	} {
+		if got := p.Respooled(c.stream, c.texts); got != c.want {
+			t.Errorf("Respooled(%s, %d lines) = %d, want %d", c.stream, len(c.texts), got, c.want)
+		}
+	}
 	submit(p, n)
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)

@@ -39,12 +39,12 @@ func streamKey(name string) string {
 func segName(first int64) string { return fmt.Sprintf("%020d%s", first, segSuffix) }
 
 // loadSegments lists a stream dir's segments in seq order, validating each: a torn or corrupt tail is cut off
-// (the file truncated) so that appends continue after the last valid record. It returns the segments and the
-// number of records found above seq after.
-func loadSegments(dir string, after int64) ([]segment, int, error) {
+// (the file truncated) so that appends continue after the last valid record. It returns the segments, the
+// number of records found above seq after, and the text of the last record.
+func loadSegments(dir string, after int64) ([]segment, int, string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read spool dir %s: %w", dir, err)
+		return nil, 0, "", fmt.Errorf("read spool dir %s: %w", dir, err)
 	}
 	var segs []segment
 	for _, e := range ents {
@@ -60,10 +60,11 @@ func loadSegments(dir string, after int64) ([]segment, int, error) {
 	}
 	sort.Slice(segs, func(i, j int) bool { return segs[i].first < segs[j].first })
 	total := 0
+	lastText := ""
 	for i := range segs {
 		data, err := os.ReadFile(segs[i].path)
 		if err != nil {
-			return nil, 0, fmt.Errorf("read spool segment %s: %w", segs[i].path, err)
+			return nil, 0, "", fmt.Errorf("read spool segment %s: %w", segs[i].path, err)
 		}
 		recs, valid := DecodeFrames(data)
 		for _, r := range recs {
@@ -73,15 +74,16 @@ func loadSegments(dir string, after int64) ([]segment, int, error) {
 		}
 		if len(recs) > 0 {
 			segs[i].last = recs[len(recs)-1].Seq
+			lastText = recs[len(recs)-1].Text
 		}
 		segs[i].size = int64(valid)
 		if valid < len(data) {
 			if err := os.Truncate(segs[i].path, int64(valid)); err != nil {
-				return nil, 0, fmt.Errorf("cut torn spool tail %s: %w", segs[i].path, err)
+				return nil, 0, "", fmt.Errorf("cut torn spool tail %s: %w", segs[i].path, err)
 			}
 		}
 	}
-	return segs, total, nil
+	return segs, total, lastText, nil
 }
 
 // segReader reads frames sequentially from one segment file.

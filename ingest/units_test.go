@@ -95,7 +95,7 @@ func TestLoadSegmentsCutsTornTail(t *testing.T) {
 	if err := os.WriteFile(path, append(b, 0, 0, 0, 50, 1, 2), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	segs, n, err := loadSegments(dir, 1)
+	segs, n, _, err := loadSegments(dir, 1)
 	if err != nil || len(segs) != 1 || n != 3 || segs[0].last != 4 || segs[0].size != int64(len(b)) {
 		t.Fatalf("%v %d %+v", err, n, segs)
 	}

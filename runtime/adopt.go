@@ -133,8 +133,14 @@ func (r *Runtime) adoptDecky(ctx context.Context, sb client.Container, labels ma
 
 // adoptProc re-attaches to p's running task, or replaces a stopped/unattachable one with a new task.
 func (r *Runtime) adoptProc(ctx context.Context, p *proc) error {
-	out, errw := r.streams(p)
-	t, err := p.ctr.Task(p.ctx, cio.NewAttach(cio.WithStreams(nil, out, errw)))
+	var attach cio.Attach
+	if r.o.sink != nil {
+		attach = r.sinkAttach(p)
+	} else {
+		out, errw := r.streams(p)
+		attach = cio.NewAttach(cio.WithStreams(nil, out, errw))
+	}
+	t, err := p.ctr.Task(p.ctx, attach)
 	switch {
 	case errdefs.IsNotFound(err):
 		return r.launch(ctx, p, nil)

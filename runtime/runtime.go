@@ -58,7 +58,7 @@ type options struct {
 	netnsPrefix string
 	instanceID  string
 	out         chan<- Line
-	sink        func([]Line)
+	sink        Sink
 	log         *slog.Logger
 	memLimit    uint64
 	pidsLimit   int64
@@ -105,12 +105,10 @@ func WithInstanceID(id string) Option { return func(o *options) { o.instanceID =
 // (back-pressure on the container through its FIFO) until the runtime is closed.
 func WithOutput(ch chan<- Line) Option { return func(o *options) { o.out = ch } }
 
-// WithSink sets a function that receives the lines instead of the WithOutput channel: it is called from the
-// stream's reader with every complete line of one FIFO read, and the FIFO is not read again until it returns.
-// A sink that persists synchronously (the ingest spool) keeps lines in decnetd's memory only for the moment
-// between that read and its write. It must be safe for concurrent use (one reader per stream) and must not
-// keep the slice.
-func WithSink(fn func(lines []Line)) Option { return func(o *options) { o.sink = fn } }
+// WithSink sends container lines to s instead of the WithOutput channel. Each task's stdout FIFO is then read
+// so that a line leaves the FIFO only after s.Submit returned for it: a sink that persists synchronously (the
+// ingest spool) loses nothing if decnetd is killed, and s.Respooled drops the re-read of the last submission.
+func WithSink(s Sink) Option { return func(o *options) { o.sink = s } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -139,6 +137,10 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	deckies map[string]*decky
+
+	// delivering is held (read) while a sink persists lines; Close takes it after cancelling ctx, so that no
+	// line is handed to the sink once Close returns (unconsumed lines stay in their FIFOs).
+	delivering sync.RWMutex
 }
 
 // decky is the runtime's record of one running decky.
@@ -773,7 +775,9 @@ func (r *Runtime) Close() error {
 	}
 	r.deckies = map[string]*decky{}
 	r.mu.Unlock()
+	r.delivering.Lock() // wait for submissions in flight; later ones see ctx done
 	r.stop()
+	r.delivering.Unlock()
 	for _, p := range ps {
 		p.stopSupervisor()
 		if p.task != nil && p.task.IO() != nil {

@@ -77,8 +77,13 @@ func (r *Runtime) streams(p *proc) (*lineWriter, *lineWriter) {
 
 // startTask creates and starts a task for p with FIFO stdio under the decky's FIFO dir.
 func (r *Runtime) startTask(p *proc) error {
-	out, errw := r.streams(p)
-	creator := cio.NewCreator(cio.WithStreams(nil, out, errw), cio.WithFIFODir(filepath.Join(r.o.fifoRoot(), p.decky)))
+	var creator cio.Creator
+	if r.o.sink != nil {
+		creator = r.sinkCreator(p)
+	} else {
+		out, errw := r.streams(p)
+		creator = cio.NewCreator(cio.WithStreams(nil, out, errw), cio.WithFIFODir(filepath.Join(r.o.fifoRoot(), p.decky)))
+	}
 	t, err := p.ctr.NewTask(p.ctx, creator)
 	if errdefs.IsAlreadyExists(err) {
 		// A stale task (e.g. left stopped by a dead daemon): remove it and try once more.
@@ -163,13 +168,17 @@ func (r *Runtime) supervise(p *proc) {
 	}
 }
 
-// deliver hands lines to the sink (even while the runtime closes: a line read from a FIFO is not dropped
-// here), or to the output channel, blocking until each is taken or the runtime is closed (then it returns
-// false).
+// deliver hands lines to the sink, or to the output channel (blocking until each is taken); once the runtime
+// is closed it returns false (a peek reader then leaves the lines in the FIFO).
 func (r *Runtime) deliver(lines []Line) bool {
 	switch {
 	case r.o.sink != nil:
-		r.o.sink(lines)
+		r.delivering.RLock()
+		defer r.delivering.RUnlock()
+		if r.ctx.Err() != nil {
+			return false
+		}
+		r.o.sink.Submit(lines)
 	case r.o.out == nil:
 		for _, l := range lines {
 			r.log.Debug("container line", "container", l.Container, "stream", l.Stream, "text", l.Text)
