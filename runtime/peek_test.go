@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -124,5 +125,45 @@ func TestPeekReaderCrashBetweenSubmitAndConsume(t *testing.T) {
 	defer sink.mu.Unlock()
 	if fmt.Sprint(sink.stored) != fmt.Sprint(want) {
 		t.Fatalf("stored %q\nwant   %q", sink.stored, want)
+	}
+}
+
+// BenchmarkFIFORead: lines/s from a FIFO to a sink, through the peek reader (tee, submit, consume) against a
+// plain read loop (io.Copy into the same line writer) as the baseline.
+func BenchmarkFIFORead(b *testing.B) {
+	const n = 100_000
+	payload := []byte{}
+	for i := 0; i < n; i++ {
+		payload = fmt.Appendf(payload, `<134>1 2026-04-04T10:00:00.%06dZ d1 http - request [relay@55555 src_ip="10.213.0.9" path="/%d"] GET /`+"\n", i%1000000, i)
+	}
+	for _, mode := range []string{"peek", "copy"} {
+		b.Run(mode, func(b *testing.B) {
+			for it := 0; it < b.N; it++ {
+				path := filepath.Join(b.TempDir(), "stdout")
+				rf, err := fifo.OpenFifo(context.Background(), path, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_NONBLOCK, 0o700)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var lines int
+				r := &Runtime{ctx: context.Background(), log: slog.Default(), o: options{sink: sinkFunc(func(ls []Line) { lines += len(ls) })}}
+				w := &lineWriter{r: r, p: &proc{id: "d1-http", decky: "d1", service: "http"}, stream: "stdout"}
+				wf, err := os.OpenFile(path, os.O_WRONLY, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				go func() { _, _ = wf.Write(payload); wf.Close() }()
+				start := time.Now()
+				if mode == "peek" {
+					err = r.peekReader(w, rf)
+				} else {
+					_, err = io.Copy(w, rf)
+				}
+				if err != nil || lines != n {
+					b.Fatalf("%v, %d lines", err, lines)
+				}
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "lines/s")
+				rf.Close()
+			}
+		})
 	}
 }
