@@ -72,7 +72,7 @@ func (r *Runtime) openSinkIO(p *proc, fifos *cio.FIFOSet) (cio.IO, error) {
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
-			if err := r.peekReader(out, dio.Stdout); err != nil {
+			if err := r.peekReader(out, dio.Stdout); err != nil && !errors.Is(err, context.Canceled) {
 				r.log.Warn("stdout reader", "container", p.id, "err", err)
 			}
 		}()
