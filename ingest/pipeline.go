@@ -330,12 +330,15 @@ func (p *Pipeline) Respooled(stream string, lines []string) int {
 		return 0
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.TrimRight(lines[i], " \t\r\n\f\v") == last {
+		if trimLine(lines[i]) == last {
 			return i + 1
 		}
 	}
 	return 0
 }
+
+// trimLine is the text a submitted line is spooled as: without trailing white space.
+func trimLine(t string) string { return strings.TrimRight(t, " \t\r\n\f\v") }
 
 type parsed struct {
 	text string
@@ -352,13 +355,13 @@ func (p *Pipeline) submitStream(lines []Line) {
 		t := lines[i].Text
 		if strings.IndexByte(t, '\n') >= 0 {
 			for _, part := range strings.Split(t, "\n") {
-				if part = strings.TrimRight(part, " \t\r\f\v"); part != "" {
+				if part = trimLine(part); part != "" {
 					texts = append(texts, part)
 				}
 			}
 			continue
 		}
-		if t = strings.TrimRight(t, " \t\r\n\f\v"); t != "" {
+		if t = trimLine(t); t != "" {
 			texts = append(texts, t)
 		}
 	}

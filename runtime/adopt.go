@@ -11,7 +11,6 @@ import (
 
 	tasksapi "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/errdefs"
 
 	"github.com/decnet/decnet/cni"
@@ -133,14 +132,7 @@ func (r *Runtime) adoptDecky(ctx context.Context, sb client.Container, labels ma
 
 // adoptProc re-attaches to p's running task, or replaces a stopped/unattachable one with a new task.
 func (r *Runtime) adoptProc(ctx context.Context, p *proc) error {
-	var attach cio.Attach
-	if r.o.sink != nil {
-		attach = r.sinkAttach(p)
-	} else {
-		out, errw := r.streams(p)
-		attach = cio.NewAttach(cio.WithStreams(nil, out, errw))
-	}
-	t, err := p.ctr.Task(p.ctx, attach)
+	t, err := p.ctr.Task(p.ctx, r.taskAttach(p))
 	switch {
 	case errdefs.IsNotFound(err):
 		return r.launch(ctx, p, nil)

@@ -39,28 +39,29 @@ type taskIO struct {
 // Wait waits for the readers to reach the end of their FIFOs.
 func (t *taskIO) Wait() { t.wg.Wait() }
 
-// sinkCreator returns the cio.Creator of a new task of p whose stdout goes to the runtime's sink.
-func (r *Runtime) sinkCreator(p *proc) cio.Creator {
+// taskCreator returns the cio.Creator of a new task of p: FIFOs under the decky's FIFO dir, stdout read by a
+// peekReader into the sink, stderr copied into its line writer.
+func (r *Runtime) taskCreator(p *proc) cio.Creator {
 	return func(id string) (cio.IO, error) {
 		fifos, err := cio.NewFIFOSetInDir(filepath.Join(r.o.fifoRoot(), p.decky), id, false)
 		if err != nil {
 			return nil, fmt.Errorf("%s: fifos: %w", p.id, err)
 		}
-		return r.openSinkIO(p, fifos)
+		return r.openTaskIO(p, fifos)
 	}
 }
 
-// sinkAttach returns the cio.Attach of p's running task whose stdout goes to the runtime's sink.
-func (r *Runtime) sinkAttach(p *proc) cio.Attach {
+// taskAttach returns the cio.Attach of p's running task, read like taskCreator's.
+func (r *Runtime) taskAttach(p *proc) cio.Attach {
 	return func(fifos *cio.FIFOSet) (cio.IO, error) {
 		if fifos == nil {
 			return nil, fmt.Errorf("%s: cannot attach, missing fifos", p.id)
 		}
-		return r.openSinkIO(p, fifos)
+		return r.openTaskIO(p, fifos)
 	}
 }
 
-func (r *Runtime) openSinkIO(p *proc, fifos *cio.FIFOSet) (cio.IO, error) {
+func (r *Runtime) openTaskIO(p *proc, fifos *cio.FIFOSet) (cio.IO, error) {
 	fifos.Stdin = ""
 	dio, err := cio.NewDirectIO(context.Background(), fifos)
 	if err != nil {
@@ -95,8 +96,7 @@ func (r *Runtime) openSinkIO(p *proc, fifos *cio.FIFOSet) (cio.IO, error) {
 func (r *Runtime) peekReader(w *lineWriter, f io.ReadCloser) error {
 	sc, ok := f.(syscall.Conn)
 	if !ok {
-		_, err := io.Copy(w, f)
-		return err
+		return fmt.Errorf("fifo %T has no file descriptor", f)
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
@@ -160,7 +160,7 @@ func (r *Runtime) respooled(w *lineWriter, data []byte) int {
 			break
 		}
 		text := bytes.TrimSuffix(data[off:off+k], []byte{'\r'})
-		lines = append(lines, Line{Decky: w.p.decky, Service: w.p.service, Container: w.p.id, Stream: w.stream, Text: string(text)})
+		lines = append(lines, w.line(text))
 		off += k + 1
 		ends = append(ends, off)
 	}

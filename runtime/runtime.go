@@ -101,13 +101,14 @@ func WithNetnsPrefix(p string) Option { return func(o *options) { o.netnsPrefix 
 // WithInstanceID sets DECNET_INSTANCE_ID passed to services.
 func WithInstanceID(id string) Option { return func(o *options) { o.instanceID = id } }
 
-// WithOutput sets the channel receiving every container line and runtime event line. Sends block
-// (back-pressure on the container through its FIFO) until the runtime is closed.
+// WithOutput sets a channel receiving every container line and runtime event line, for callers that do not
+// persist lines themselves (tests, tools). Sends block (back-pressure on the container through its FIFO) until
+// the runtime is closed. Without WithOutput or WithSink lines are logged at debug level.
 func WithOutput(ch chan<- Line) Option { return func(o *options) { o.out = ch } }
 
-// WithSink sends container lines to s instead of the WithOutput channel. Each task's stdout FIFO is then read
-// so that a line leaves the FIFO only after s.Submit returned for it: a sink that persists synchronously (the
-// ingest spool) loses nothing if decnetd is killed, and s.Respooled drops the re-read of the last submission.
+// WithSink sends container lines to s: each task's stdout FIFO is read so that a line leaves the FIFO only after
+// s.Submit returned for it, so a sink that persists synchronously (the ingest spool) loses nothing if decnetd is
+// killed, and s.Respooled drops the re-read of the last submission.
 func WithSink(s Sink) Option { return func(o *options) { o.sink = s } }
 
 // WithLogger sets the logger.
@@ -174,6 +175,9 @@ func New(cl *client.Client, opts ...Option) (*Runtime, error) {
 	}
 	os.Chmod(o.artifacts, 0o755)
 	ctx, cancel := context.WithCancel(namespaces.WithNamespace(context.Background(), o.namespace))
+	if o.sink == nil {
+		o.sink = outputSink{ch: o.out, done: ctx.Done(), log: o.log}
+	}
 	return &Runtime{cl: cl, o: o, cni: cni.New(o.cniCache(), o.pluginDirs), log: o.log.With("component", "runtime"),
 		ctx: ctx, stop: cancel, deckies: map[string]*decky{}}, nil
 }
@@ -775,8 +779,9 @@ func (r *Runtime) Close() error {
 	}
 	r.deckies = map[string]*decky{}
 	r.mu.Unlock()
-	r.delivering.Lock() // wait for submissions in flight; later ones see ctx done
 	r.stop()
+	r.delivering.Lock()
+	//lint:ignore SA2001 a barrier: Lock waited for the submissions that started before ctx was cancelled
 	r.delivering.Unlock()
 	for _, p := range ps {
 		p.stopSupervisor()

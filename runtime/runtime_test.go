@@ -68,7 +68,7 @@ func FuzzDeckyFromLabels(f *testing.F) {
 
 func TestLineWriter(t *testing.T) {
 	out := make(chan Line, 10)
-	r := &Runtime{o: options{out: out}, ctx: context.Background()}
+	r := &Runtime{o: options{sink: outputSink{ch: out}}, ctx: context.Background()}
 	w := &lineWriter{r: r, p: &proc{decky: "d", service: "s", id: "d-s"}, stream: "stdout"}
 	w.Write([]byte("one\r\ntw"))
 	w.Write([]byte("o\nthree"))
@@ -95,7 +95,7 @@ func FuzzLineWriter(f *testing.F) {
 	f.Add([]byte("a\nb\r\n"), 3)
 	f.Fuzz(func(t *testing.T, b []byte, split int) {
 		out := make(chan Line, len(b)+2)
-		r := &Runtime{o: options{out: out}, ctx: context.Background()}
+		r := &Runtime{o: options{sink: outputSink{ch: out}}, ctx: context.Background()}
 		w := &lineWriter{r: r, p: &proc{}, stream: "stdout"}
 		if split < 0 || split > len(b) {
 			split = len(b) / 2

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/errdefs"
 
 	"github.com/decnet/decnet/event"
@@ -77,13 +76,7 @@ func (r *Runtime) streams(p *proc) (*lineWriter, *lineWriter) {
 
 // startTask creates and starts a task for p with FIFO stdio under the decky's FIFO dir.
 func (r *Runtime) startTask(p *proc) error {
-	var creator cio.Creator
-	if r.o.sink != nil {
-		creator = r.sinkCreator(p)
-	} else {
-		out, errw := r.streams(p)
-		creator = cio.NewCreator(cio.WithStreams(nil, out, errw), cio.WithFIFODir(filepath.Join(r.o.fifoRoot(), p.decky)))
-	}
+	creator := r.taskCreator(p)
 	t, err := p.ctr.NewTask(p.ctx, creator)
 	if errdefs.IsAlreadyExists(err) {
 		// A stale task (e.g. left stopped by a dead daemon): remove it and try once more.
@@ -168,32 +161,42 @@ func (r *Runtime) supervise(p *proc) {
 	}
 }
 
-// deliver hands lines to the sink, or to the output channel (blocking until each is taken); once the runtime
-// is closed it returns false (a peek reader then leaves the lines in the FIFO).
+// deliver hands lines to the sink and reports whether the runtime was still open throughout: a reader then
+// consumes them from its FIFO. A submission that overlapped Close is left in the FIFO; the next reader's
+// Respooled skips what of it was persisted.
 func (r *Runtime) deliver(lines []Line) bool {
-	switch {
-	case r.o.sink != nil:
-		r.delivering.RLock()
-		defer r.delivering.RUnlock()
-		if r.ctx.Err() != nil {
-			return false
+	r.delivering.RLock()
+	defer r.delivering.RUnlock()
+	if r.ctx.Err() != nil {
+		return false
+	}
+	r.o.sink.Submit(lines)
+	return r.ctx.Err() == nil
+}
+
+// outputSink is the sink of a runtime without WithSink: lines go to the WithOutput channel (until done), or
+// to the debug log when there is none. It never recognises re-read lines.
+type outputSink struct {
+	ch   chan<- Line
+	done <-chan struct{}
+	log  *slog.Logger
+}
+
+func (s outputSink) Submit(lines []Line) {
+	for _, l := range lines {
+		if s.ch == nil {
+			s.log.Debug("container line", "container", l.Container, "stream", l.Stream, "text", l.Text)
+			continue
 		}
-		r.o.sink.Submit(lines)
-	case r.o.out == nil:
-		for _, l := range lines {
-			r.log.Debug("container line", "container", l.Container, "stream", l.Stream, "text", l.Text)
-		}
-	default:
-		for _, l := range lines {
-			select {
-			case r.o.out <- l:
-			case <-r.ctx.Done():
-				return false
-			}
+		select {
+		case s.ch <- l:
+		case <-s.done:
+			return
 		}
 	}
-	return true
 }
+
+func (outputSink) Respooled([]Line) int { return 0 }
 
 // lineWriter splits a task stream into lines and delivers the complete lines of each Write at once. Write
 // blocks while the consumer is slow, which back-pressures the container through its FIFO instead of dropping
@@ -242,12 +245,17 @@ func (w *lineWriter) emit(line []byte) {
 	line = bytes.TrimSuffix(line, []byte{'\r'})
 	for {
 		chunk := line[:min(len(line), maxLineLen)]
-		w.out = append(w.out, Line{Decky: w.p.decky, Service: w.p.service, Container: w.p.id, Stream: w.stream, Text: string(chunk)})
+		w.out = append(w.out, w.line(chunk))
 		line = line[len(chunk):]
 		if len(line) == 0 {
 			return
 		}
 	}
+}
+
+// line returns text as a line of w's stream.
+func (w *lineWriter) line(text []byte) Line {
+	return Line{Decky: w.p.decky, Service: w.p.service, Container: w.p.id, Stream: w.stream, Text: string(text)}
 }
 
 // flush delivers a trailing partial line.

@@ -135,11 +135,18 @@ func (b *sqlBuilder) tokenCond(tok string) (string, tokenKind) {
 	}
 }
 
-// addLogFilter compiles f into conditions on the logs table.
-func (b *sqlBuilder) addLogFilter(f LogFilter) {
+// addLogFilter compiles f into conditions on the logs table and returns how its rows are best counted.
+func (b *sqlBuilder) addLogFilter(f LogFilter) countPlan {
+	plan := countFromCounters
 	for _, tok := range SplitSearch(f.Search) {
-		cond, _ := b.tokenCond(tok)
+		cond, kind := b.tokenCond(tok)
 		b.conds = append(b.conds, cond)
+		switch {
+		case kind == tokenScanned:
+			plan = countRemembered
+		case kind == tokenIndexed && plan == countFromCounters:
+			plan = countDirect
+		}
 	}
 	if f.Start != nil {
 		b.conds = append(b.conds, "timestamp >= "+b.arg(f.Start.UTC()))
@@ -147,6 +154,10 @@ func (b *sqlBuilder) addLogFilter(f LogFilter) {
 	if f.End != nil {
 		b.conds = append(b.conds, "timestamp <= "+b.arg(f.End.UTC()))
 	}
+	if plan == countFromCounters && (f.Start != nil || f.End != nil) {
+		plan = countRemembered // log_counts has no time
+	}
+	return plan
 }
 
 // CompileLogFilter returns the WHERE clause and parameters of f (exported for tests and the benchmark).

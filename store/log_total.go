@@ -63,28 +63,15 @@ const (
 
 // planCount chooses how to count the rows matching f.
 func planCount(f LogFilter) countPlan {
-	plan := countFromCounters
 	var b sqlBuilder
-	for _, tok := range SplitSearch(f.Search) {
-		switch _, kind := b.tokenCond(tok); kind {
-		case tokenScanned:
-			return countRemembered
-		case tokenIndexed:
-			plan = countDirect
-		}
-	}
-	if plan == countFromCounters && (f.Start != nil || f.End != nil) {
-		return countRemembered
-	}
-	return plan
+	return b.addLogFilter(f)
 }
 
 // countLogs returns the exact number of logs rows matching f, as planCount chooses.
 func (s *Store) countLogs(ctx context.Context, f LogFilter) (int64, error) {
 	var b sqlBuilder
-	b.addLogFilter(f)
 	var q string
-	switch planCount(f) {
+	switch b.addLogFilter(f) {
 	case countFromCounters:
 		q = "SELECT coalesce(sum(n), 0)::bigint FROM log_counts WHERE " + b.where()
 	case countDirect:
